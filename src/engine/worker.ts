@@ -13,6 +13,7 @@ import { FileOutputStore } from "./execution/outputs";
 import type { ExecutionPlan } from "./execution/plan";
 import { executeRun, type ResolvedExecutor } from "./execution/run";
 import { sdkEntry } from "./paths";
+import { WorkerPoolClaims } from "./pools/workerClaims";
 import type { ChildMessage, OwnerMessage, RunWorkerRequest } from "../protocol/worker";
 
 process.setSourceMapsEnabled(true);
@@ -78,10 +79,14 @@ class EventBatcher {
   private batch: SluiceEvent[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
+  private oldest = 0;
 
   push = (event: SluiceEvent): void => {
+    if (this.batch.length === 0) this.oldest = performance.now();
     this.batch.push(event);
-    if (this.batch.length >= 512) this.flush();
+    // Size or age: events must reach the owner's journal within its flush window even when
+    // steps are so busy that the scheduled flush cannot run.
+    if (this.batch.length >= 512 || performance.now() - this.oldest > 20) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -119,10 +124,12 @@ async function runWorker(): Promise<void> {
   };
   process.on("SIGTERM", () => interrupt("signal"));
   process.on("SIGINT", () => interrupt("signal"));
+  let claims: WorkerPoolClaims | undefined;
   const request = await new Promise<RunWorkerRequest>((resolve) => {
     process.on("message", (raw: OwnerMessage) => {
       if (raw.t === "run") resolve(raw.request);
       else if (raw.t === "interrupt") interrupt(raw.reason);
+      else if (raw.t === "claimResult" || raw.t === "slotGranted") claims?.onMessage(raw);
       else if (raw.t === "queryResult") {
         const q = pendingQueries.get(raw.id);
         pendingQueries.delete(raw.id);
@@ -136,6 +143,8 @@ async function runWorker(): Promise<void> {
 
   const batcher = new EventBatcher();
   const sink = batcher.push;
+  // Pool slots are claimed from the owner (op granularity); see pools/workerClaims.ts.
+  if (request.pools === "op") claims = new WorkerPoolClaims(request.runId, (m) => void send(m), sink);
   const load = requireBundles(request.files);
   const zod = sdkZod();
   const defs = buildDefinitions(load.modules, (s) => zod.toJSONSchema(s));
@@ -172,6 +181,8 @@ async function runWorker(): Promise<void> {
     sink,
     executor: request.executor as ResolvedExecutor,
     signal: abort.signal,
+    claim: claims?.claim,
+    release: claims?.release,
   });
   if (outcome.status === "INTERRUPTED") {
     if (interruptReason === "cancel") {

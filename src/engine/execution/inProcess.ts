@@ -8,7 +8,13 @@ export async function executeInProcess(run: ExecutorRun): Promise<ExecutorResult
   const started = performance.now();
   events.engine(`Executing steps in process (pid: ${process.pid})`);
   const active = new ActiveExecution(plan, { retryMode: run.env.retryMode, claim: run.claim });
+  let lastYield = performance.now();
   while (!active.isComplete) {
+    // Steps that never wait on I/O would starve the event loop: no signals, IPC or timers.
+    if (performance.now() - lastYield > 10) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
     reportSkipsAndAbandons(active, run);
     if (signal?.aborted && !active.isStopped) active.stop();
     if (active.isStopped) break;
