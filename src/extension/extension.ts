@@ -1,0 +1,89 @@
+// Sluice's VS Code extension: the composition root. It builds the log channel, the views, the
+// status bar and the commands over an EngineHost, and returns a small API for tests and other
+// extensions. The engine is not wired yet: EngineHost gets no factory and reports "unavailable".
+import { version as vscodeVersion, type Event, type ExtensionContext } from "vscode";
+import { traceInfo, registerLogChannel } from "./common/log";
+import { createLogOutputChannel, createTreeView } from "./common/windowApis";
+import { isWorkspaceTrusted } from "./common/workspaceApis";
+import { registerCommands } from "./commands/register";
+import { OUTPUT_CHANNEL_NAME, Views } from "./constants";
+import { EngineHost } from "./engine/engineHost";
+import type { EngineFactory, EngineState } from "./engine/port";
+import { DefinitionsTreeDataProvider } from "./views/definitionsTree";
+import { RunsView } from "./views/runsView";
+import { StatusBarController } from "./views/statusBar";
+
+/** What `vscode.extensions.getExtension("sluice.sluice").exports` offers. */
+export interface SluiceExtensionApi {
+  readonly apiVersion: 1;
+  readonly engineState: EngineState;
+  readonly onDidChangeEngineState: Event<EngineState>;
+  /** Resolves once the engine has settled (ready, unavailable or untrusted). */
+  whenSettled(): Promise<EngineState>;
+}
+
+/** Set when the engine is wired; undefined keeps every engine-backed feature off. */
+const engineFactory: EngineFactory | undefined = undefined;
+
+let host: EngineHost | undefined;
+
+export function activate(context: ExtensionContext): SluiceExtensionApi {
+  const channel = createLogOutputChannel(OUTPUT_CHANNEL_NAME);
+  registerLogChannel(channel);
+  context.subscriptions.push(channel, { dispose: () => registerLogChannel(undefined) });
+  const version = (context.extension.packageJSON as { version?: string }).version ?? "?";
+  traceInfo(`Sluice ${version} activating in VS Code ${vscodeVersion}; workspace trusted: ${isWorkspaceTrusted()}.`);
+
+  host = new EngineHost(engineFactory);
+  const engineHost = host;
+  context.subscriptions.push({ dispose: () => void engineHost.dispose() });
+
+  const runs = new RunsView(engineHost, context.workspaceState);
+  const definitions = new DefinitionsTreeDataProvider(engineHost);
+  const definitionsView = createTreeView(Views.definitions, { treeDataProvider: definitions, showCollapseAll: true });
+  const status = new StatusBarController(engineHost);
+  context.subscriptions.push(runs, definitions, definitionsView, status);
+
+  context.subscriptions.push(
+    ...registerCommands({
+      host: engineHost,
+      refreshViews: () => {
+        runs.refresh();
+        definitions.refresh();
+      },
+    }),
+  );
+
+  const started = engineHost.start();
+  const settled = new Promise<EngineState>((resolve) => {
+    const done = () => resolve(engineHost.state);
+    if (engineHost.state === "untrusted") return done();
+    const sub = engineHost.onDidChangeState((s) => {
+      if (s !== "starting") {
+        sub.dispose();
+        done();
+      }
+    });
+    void started.then(() => {
+      if (engineHost.state !== "starting") {
+        sub.dispose();
+        done();
+      }
+    });
+  });
+  void started.catch((e) => traceInfo("Engine start failed:", e));
+
+  return {
+    apiVersion: 1,
+    get engineState() {
+      return engineHost.state;
+    },
+    onDidChangeEngineState: engineHost.onDidChangeState,
+    whenSettled: () => settled,
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  await host?.dispose();
+  host = undefined;
+}

@@ -1,0 +1,454 @@
+// A stand-in for the `vscode` module, for unit tests of the extension's adapter logic. Importing
+// this file makes `require("vscode")` return the stub (only that module is replaced), so it must be
+// imported before any module of src/extension. The stub implements the subset of the API the
+// extension uses, records what the extension does (messages, context keys, tree views, status bar
+// items, clipboard) and lets a test script the user's answers (input boxes, message choices).
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
+import Module = require("node:module");
+
+type Listener<T> = (e: T) => unknown;
+
+export class Disposable {
+  private fn: (() => unknown) | undefined;
+  constructor(fn: () => unknown) {
+    this.fn = fn;
+  }
+  static from(...items: { dispose(): unknown }[]): Disposable {
+    return new Disposable(() => items.forEach((d) => d.dispose()));
+  }
+  dispose(): void {
+    const fn = this.fn;
+    this.fn = undefined;
+    fn?.();
+  }
+}
+
+export class EventEmitter<T> {
+  private listeners = new Set<Listener<T>>();
+  disposed = false;
+  readonly event = (listener: Listener<T>, thisArg?: unknown, disposables?: { dispose(): unknown }[]) => {
+    const bound: Listener<T> = (e) => listener.call(thisArg, e);
+    this.listeners.add(bound);
+    const d = new Disposable(() => this.listeners.delete(bound));
+    disposables?.push(d);
+    return d;
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+  dispose(): void {
+    this.disposed = true;
+    this.listeners.clear();
+  }
+}
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+export enum StatusBarAlignment {
+  Left = 1,
+  Right = 2,
+}
+export enum FileType {
+  Unknown = 0,
+  File = 1,
+  Directory = 2,
+  SymbolicLink = 64,
+}
+export enum LogLevel {
+  Off = 0,
+  Trace = 1,
+  Debug = 2,
+  Info = 3,
+  Warning = 4,
+  Error = 5,
+}
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+export class ThemeIcon {
+  constructor(readonly id: string, readonly color?: ThemeColor) {}
+}
+export class MarkdownString {
+  constructor(public value = "") {}
+  appendMarkdown(v: string): this {
+    this.value += v;
+    return this;
+  }
+}
+export class TreeItem {
+  id?: string;
+  description?: string | boolean;
+  tooltip?: string | MarkdownString;
+  iconPath?: unknown;
+  contextValue?: string;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(public label: string, public collapsibleState: TreeItemCollapsibleState = TreeItemCollapsibleState.None) {}
+}
+export class Position {
+  constructor(readonly line: number, readonly character: number) {}
+}
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(a: Position | number, b: Position | number, c?: number, d?: number) {
+    if (typeof a === "number") {
+      this.start = new Position(a, b as number);
+      this.end = new Position(c!, d!);
+    } else {
+      this.start = a;
+      this.end = b as Position;
+    }
+  }
+}
+
+export class Uri {
+  private constructor(readonly scheme: string, readonly path: string) {}
+  static file(p: string): Uri {
+    return new Uri("file", nodePath.resolve(p));
+  }
+  static joinPath(base: Uri, ...segments: string[]): Uri {
+    return new Uri(base.scheme, nodePath.posix.normalize(nodePath.posix.join(base.path, ...segments)));
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  toString(): string {
+    return `${this.scheme}://${this.path}`;
+  }
+  with(change: { path?: string }): Uri {
+    return new Uri(this.scheme, change.path ?? this.path);
+  }
+}
+
+/** l10n.t: `{0}`-style positional arguments, or one object of named ones. */
+function format(message: string, args: unknown[]): string {
+  const named = args.length === 1 && typeof args[0] === "object" && args[0] !== null ? (args[0] as Record<string, unknown>) : undefined;
+  return message.replace(/\{(\w+)\}/g, (m, key: string) => {
+    const v = named ? named[key] : args[Number(key)];
+    return v === undefined ? m : String(v);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recorded state
+
+export interface FakeLogChannel {
+  name: string;
+  lines: { level: string; message: string }[];
+  shown: number;
+  disposed: boolean;
+  logLevel: LogLevel;
+  trace(m: string): void;
+  debug(m: string): void;
+  info(m: string): void;
+  warn(m: string): void;
+  error(m: string | Error): void;
+  append(v: string): void;
+  appendLine(v: string): void;
+  replace(v: string): void;
+  clear(): void;
+  show(): void;
+  hide(): void;
+  dispose(): void;
+  onDidChangeLogLevel: EventEmitter<LogLevel>["event"];
+}
+
+export interface FakeTreeView {
+  viewId: string;
+  options: { treeDataProvider: any; showCollapseAll?: boolean };
+  visible: boolean;
+  badge: { value: number; tooltip: string } | undefined;
+  disposed: boolean;
+  visibility: EventEmitter<{ visible: boolean }>;
+  onDidChangeVisibility: EventEmitter<{ visible: boolean }>["event"];
+  setVisible(v: boolean): void;
+  dispose(): void;
+}
+
+export interface FakeStatusBarItem {
+  id: string;
+  alignment: StatusBarAlignment;
+  priority: number;
+  name?: string;
+  text: string;
+  tooltip?: string;
+  command?: string;
+  backgroundColor?: ThemeColor;
+  visible: boolean;
+  disposed: boolean;
+  show(): void;
+  hide(): void;
+  dispose(): void;
+}
+
+interface State {
+  commands: Map<string, (...args: any[]) => unknown>;
+  executed: { id: string; args: unknown[] }[];
+  context: Map<string, unknown>;
+  messages: { level: "info" | "warning" | "error"; message: string; items: string[] }[];
+  statusMessages: string[];
+  /** Answer of the next message with buttons (by message substring), default undefined. */
+  messageChoices: { match: string; choice: string }[];
+  inputBoxes: { options: any; validation?: string | undefined }[];
+  /** Answers for the next showInputBox calls: a string, undefined (cancel), or a function of the options. */
+  inputAnswers: (string | undefined | ((options: any) => string | undefined))[];
+  opened: { uri: Uri; options: unknown }[];
+  channels: FakeLogChannel[];
+  treeViews: FakeTreeView[];
+  statusBarItems: FakeStatusBarItem[];
+  clipboard: string;
+  folderPicks: number;
+}
+
+function freshState(): State {
+  return {
+    commands: new Map(),
+    executed: [],
+    context: new Map(),
+    messages: [],
+    statusMessages: [],
+    messageChoices: [],
+    inputBoxes: [],
+    inputAnswers: [],
+    opened: [],
+    channels: [],
+    treeViews: [],
+    statusBarItems: [],
+    clipboard: "",
+    folderPicks: 0,
+  };
+}
+
+export let state: State = freshState();
+const trustEmitter = new EventEmitter<void>();
+
+export interface FakeWorkspaceFolder {
+  uri: Uri;
+  name: string;
+  index: number;
+}
+
+function message(level: "info" | "warning" | "error") {
+  return async (text: string, ...items: unknown[]) => {
+    const labels = items.filter((i): i is string => typeof i === "string");
+    state.messages.push({ level, message: text, items: labels });
+    return state.messageChoices.find((c) => text.includes(c.match))?.choice;
+  };
+}
+
+export const commands = {
+  registerCommand(id: string, handler: (...args: any[]) => unknown) {
+    if (state.commands.has(id)) throw new Error(`command '${id}' already exists`);
+    state.commands.set(id, handler);
+    return new Disposable(() => state.commands.delete(id));
+  },
+  async executeCommand(id: string, ...args: unknown[]) {
+    state.executed.push({ id, args });
+    if (id === "setContext") {
+      state.context.set(args[0] as string, args[1]);
+      return undefined;
+    }
+    const handler = state.commands.get(id);
+    return handler ? handler(...args) : undefined;
+  },
+  async getCommands() {
+    return [...state.commands.keys()];
+  },
+};
+
+export const window = {
+  createOutputChannel(name: string, options?: { log: true }): FakeLogChannel {
+    if (!options?.log) throw new Error("the stub only makes LogOutputChannels");
+    const lines: FakeLogChannel["lines"] = [];
+    const rec = (level: string) => (m: string | Error) => lines.push({ level, message: String(m) });
+    const ch: FakeLogChannel = {
+      name,
+      lines,
+      shown: 0,
+      disposed: false,
+      logLevel: LogLevel.Info,
+      trace: rec("trace"),
+      debug: rec("debug"),
+      info: rec("info"),
+      warn: rec("warn"),
+      error: rec("error"),
+      append: rec("append"),
+      appendLine: rec("append"),
+      replace: rec("replace"),
+      clear: () => (lines.length = 0),
+      show: () => void ch.shown++,
+      hide: () => {},
+      dispose: () => void (ch.disposed = true),
+      onDidChangeLogLevel: new EventEmitter<LogLevel>().event,
+    };
+    state.channels.push(ch);
+    return ch;
+  },
+  createTreeView(viewId: string, options: FakeTreeView["options"]): FakeTreeView {
+    const visibility = new EventEmitter<{ visible: boolean }>();
+    const view: FakeTreeView = {
+      viewId,
+      options,
+      visible: false,
+      badge: undefined,
+      disposed: false,
+      visibility,
+      onDidChangeVisibility: visibility.event,
+      setVisible(v) {
+        view.visible = v;
+        visibility.fire({ visible: v });
+      },
+      dispose: () => void (view.disposed = true),
+    };
+    state.treeViews.push(view);
+    return view;
+  },
+  createStatusBarItem(id: string, alignment: StatusBarAlignment, priority: number): FakeStatusBarItem {
+    const item: FakeStatusBarItem = {
+      id,
+      alignment,
+      priority,
+      text: "",
+      visible: false,
+      disposed: false,
+      show: () => void (item.visible = true),
+      hide: () => void (item.visible = false),
+      dispose: () => void (item.disposed = true),
+    };
+    state.statusBarItems.push(item);
+    return item;
+  },
+  showInformationMessage: message("info"),
+  showWarningMessage: message("warning"),
+  showErrorMessage: message("error"),
+  async showInputBox(options: any) {
+    const record: State["inputBoxes"][number] = { options };
+    state.inputBoxes.push(record);
+    if (options?.validateInput && options.value !== undefined) record.validation = (await options.validateInput(options.value)) ?? undefined;
+    const answer = state.inputAnswers.shift();
+    return typeof answer === "function" ? answer(options) : answer;
+  },
+  async showWorkspaceFolderPick() {
+    state.folderPicks++;
+    return workspace.workspaceFolders?.[0];
+  },
+  async showTextDocument(doc: Uri | { uri: Uri }, options?: unknown) {
+    const uri = doc instanceof Uri ? doc : doc.uri;
+    state.opened.push({ uri, options });
+    return { document: { uri } };
+  },
+  setStatusBarMessage(text: string) {
+    state.statusMessages.push(text);
+    return new Disposable(() => {});
+  },
+};
+
+export const workspace = {
+  workspaceFolders: undefined as FakeWorkspaceFolder[] | undefined,
+  isTrusted: true,
+  onDidGrantWorkspaceTrust: trustEmitter.event,
+  getWorkspaceFolder(uri: Uri) {
+    return workspace.workspaceFolders?.find((f) => uri.path === f.uri.path || uri.path.startsWith(f.uri.path + "/"));
+  },
+  fs: {
+    async stat(uri: Uri) {
+      try {
+        const st = fs.statSync(uri.fsPath);
+        return { type: st.isDirectory() ? FileType.Directory : FileType.File, size: st.size, ctime: st.ctimeMs, mtime: st.mtimeMs };
+      } catch {
+        throw Object.assign(new Error(`EntryNotFound (FileSystemError): ${uri}`), { code: "FileNotFound" });
+      }
+    },
+    async writeFile(uri: Uri, content: Uint8Array) {
+      fs.mkdirSync(nodePath.dirname(uri.fsPath), { recursive: true });
+      fs.writeFileSync(uri.fsPath, content);
+    },
+  },
+};
+
+export const env = {
+  clipboard: {
+    async writeText(text: string) {
+      state.clipboard = text;
+    },
+    async readText() {
+      return state.clipboard;
+    },
+  },
+};
+
+export const l10n = {
+  t(message: string | { message: string; args?: unknown[] }, ...args: unknown[]): string {
+    return typeof message === "string" ? format(message, args) : format(message.message, message.args ?? []);
+  },
+};
+
+export const version = "1.100.0-stub";
+
+// ---------------------------------------------------------------------------------------------
+// Test helpers
+
+/** Forgets everything recorded and resets the workspace to `folders` (trusted). */
+export function reset(folders: string[] = []): void {
+  state = freshState();
+  workspace.isTrusted = true;
+  workspace.workspaceFolders = folders.length
+    ? folders.map((f, index) => ({ uri: Uri.file(f), name: nodePath.basename(f), index }))
+    : undefined;
+}
+
+export function grantWorkspaceTrust(): void {
+  workspace.isTrusted = true;
+  trustEmitter.fire();
+}
+
+export function fakeExtensionContext(packageJSON: unknown) {
+  const store = new Map<string, unknown>();
+  return {
+    subscriptions: [] as { dispose(): unknown }[],
+    workspaceState: {
+      get: <T>(key: string, fallback?: T) => (store.has(key) ? (store.get(key) as T) : fallback),
+      update: async (key: string, value: unknown) => void store.set(key, value),
+      keys: () => [...store.keys()],
+    },
+    extension: { id: "sluice.sluice", packageJSON },
+  };
+}
+
+export const vscodeStub = {
+  Disposable,
+  EventEmitter,
+  TreeItem,
+  TreeItemCollapsibleState,
+  StatusBarAlignment,
+  FileType,
+  LogLevel,
+  ThemeColor,
+  ThemeIcon,
+  MarkdownString,
+  Position,
+  Range,
+  Uri,
+  commands,
+  window,
+  workspace,
+  env,
+  l10n,
+  version,
+};
+
+// Route `require("vscode")` to the stub.
+const moduleInternals = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
+const originalLoad = moduleInternals._load;
+moduleInternals._load = function (request: string, parent: unknown, isMain: boolean) {
+  if (request === "vscode") return vscodeStub;
+  return originalLoad.call(this, request, parent, isMain);
+};
