@@ -108,12 +108,14 @@ type OpFn<S extends z.ZodType> = (ctx: OpContext<z.output<S>>, ...inputs: any[])
 interface Composition {
   nodes: ComposedNode[];
   names: Set<string>;
+  /** Next automatic alias suffix per op name (return_one, return_one_2, ...). */
+  nextSuffix: Map<string, number>;
 }
 let composing: Composition | null = null;
 
 function compose(body: () => unknown, owner: SourcePosition): { graph: ComposedGraph; returned: unknown } {
   const outer = composing;
-  const current: Composition = { nodes: [], names: new Set() };
+  const current: Composition = { nodes: [], names: new Set(), nextSuffix: new Map() };
   composing = current;
   try {
     const returned = body();
@@ -142,8 +144,9 @@ function invoke(core: OpCore, invocation: Invocation, args: unknown[]): unknown 
     if (invocation.alias) {
       throw new DefinitionError(`Two nodes in this graph are named "${name}": give one a different alias.`, callSite);
     }
-    let n = 2;
+    let n = graph.nextSuffix.get(core.name) ?? 2;
     while (graph.names.has(`${core.name}_${n}`)) n++;
+    graph.nextSuffix.set(core.name, n + 1);
     name = `${core.name}_${n}`;
   }
   if (args.length > core.inputNames.length) {

@@ -2,9 +2,8 @@
 // run worker processes, a real store on disk.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { deserializeValue } from "../../src/engine/execution/values";
+import { FileOutputStore } from "../../src/engine/execution/outputs";
 import { json, lastJson, makeWorkspace, sluice, type Workspace } from "../helpers/workspace";
 
 const G1 = `
@@ -27,7 +26,7 @@ function stepKeys(r: ReturnType<typeof sluice>): string[] {
 }
 
 function outputOf(ws: Workspace, runId: string, step: string, output = "result"): unknown {
-  return deserializeValue(readFileSync(join(ws.dir, ".sluice", "storage", runId, step, output), "utf8"));
+  return new FileOutputStore(join(ws.dir, ".sluice", "storage")).read(runId, step, output);
 }
 
 function events(ws: Workspace, runId: string): EventJson[] {
