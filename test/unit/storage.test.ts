@@ -392,6 +392,14 @@ describe("write: the one way to change the database", () => {
     assert.equal(store.all("SELECT * FROM kv").length, 1);
   });
 
+  it("flushing from inside a change is refused (it would commit half of it)", () => {
+    assert.throws(() => store.write("x", (db) => {
+      db.run("INSERT INTO kv VALUES ('x', 1)");
+      store.flush();
+    }), isStoreError("INVALID_ARGUMENT"));
+    assert.deepEqual(store.all("SELECT k FROM kv"), []);
+  });
+
   it("a closed store refuses everything", () => {
     store.close();
     store.close(); // twice is fine

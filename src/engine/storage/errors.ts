@@ -3,6 +3,8 @@ export type StoreErrorCode =
   | "CLOSED"
   | "SCHEMA_TOO_NEW"
   | "MIGRATION_FAILED"
+  /** The snapshot is not a readable SQLite database. */
+  | "UNREADABLE"
   | "NO_SUCH_RUN"
   | "RUN_EXISTS"
   | "INVALID_ARGUMENT"

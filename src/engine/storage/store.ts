@@ -173,7 +173,7 @@ export class Store implements SqlReader {
     store.snapshotIsCurrent = loaded.snapshotFound && loaded.outcome.replayed === 0 && migrationsApplied === 0;
     if (store.snapshotIsCurrent) store.startNewJournal();
     else store.snapshot();
-    Store.flushAtExitUnlessClosed(store);
+    Store.registerExitFlush(store);
     return store;
   }
 
@@ -455,6 +455,10 @@ export class Store implements SqlReader {
   }
 
   private commitAndWriteJournal(waitForDisk: boolean): void {
+    if (this.activeWriter) {
+      // Committing half a change would make it survive a rollback of its other half.
+      throw new StoreError("INVALID_ARGUMENT", "flush, snapshot and close cannot be called inside store.write");
+    }
     this.settleRunTouches();
     this.cancelFlushTimer();
     if (this.inTransaction) {
@@ -513,7 +517,7 @@ export class Store implements SqlReader {
   private static readonly openWriters = new Set<Store>();
   private static exitHookInstalled = false;
 
-  private static flushAtExitUnlessClosed(store: Store): void {
+  private static registerExitFlush(store: Store): void {
     Store.openWriters.add(store);
     if (Store.exitHookInstalled) return;
     Store.exitHookInstalled = true;
@@ -573,8 +577,9 @@ interface LoadedDatabase {
 /** Snapshot + journal replay, in memory; touches no file. */
 function loadDatabase(SQL: Awaited<ReturnType<typeof loadSqlJs>>, dbDir: string): LoadedDatabase {
   const bytes = readSnapshot(path.join(dbDir, SNAPSHOT_FILE));
-  const sql = new SqlConnection(new SQL.Database(bytes));
+  const db = new SQL.Database(bytes);
   try {
+    const sql = new SqlConnection(db); // its first statement is where a damaged file shows
     sql.exec("CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value)");
     const snapshotSeq = sql.get<{ value: number }>("SELECT value FROM store_meta WHERE key = 'snapshot_seq'")?.value ?? 0;
     // Journal statements were recorded against the snapshot's schema; refuse to guess about a newer one.
@@ -596,8 +601,9 @@ function loadDatabase(SQL: Awaited<ReturnType<typeof loadSqlJs>>, dbDir: string)
     sql.exec("COMMIT");
     return { sql, snapshotFound: bytes !== undefined, snapshotSeq, journalFiles, outcome };
   } catch (err) {
-    sql.close();
-    throw err;
+    db.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError("UNREADABLE", `cannot load the database in ${dbDir}: ${(err as Error).message}`);
   }
 }
 
