@@ -101,10 +101,6 @@ export class JournalWriter {
     return this.writtenRecords + this.pendingRecords;
   }
 
-  get hasPending(): boolean {
-    return this.pending.length > 0;
-  }
-
   append(record: JournalRecord): void {
     const ops: [number, readonly JournalParam[]][] = new Array(record.ops.length);
     for (let i = 0; i < record.ops.length; i++) {
