@@ -21,10 +21,44 @@ const node = {
   external: ["esbuild", "vscode"],
 };
 
+// The SDK's `z` loads zod (dist/sdk/zod.js) on first use: a job file that never touches `z` does
+// not pay for it, which matters for step workers started per step (`spawn`). Types still come from
+// `zod` itself.
+const lazyZod = {
+  name: "sluice-lazy-zod",
+  setup(build) {
+    build.onResolve({ filter: /^zod$/ }, (args) =>
+      /[\\/]src[\\/]sdk[\\/]index\.ts$/.test(args.importer) ? { path: "lazy-zod", namespace: "sluice-lazy-zod" } : undefined);
+    build.onResolve({ filter: /^\.\/zod\.js$/ }, (args) => (args.namespace === "sluice-lazy-zod" ? { path: "./zod.js", external: true } : undefined));
+    build.onLoad({ filter: /.*/, namespace: "sluice-lazy-zod" }, () => ({
+      resolveDir: process.cwd(),
+      loader: "js",
+      contents: `
+let real;
+const load = () => (real ??= require("./zod.js").z);
+export const z = new Proxy({}, {
+  get: (_, key) => Reflect.get(load(), key),
+  has: (_, key) => Reflect.has(load(), key),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), key);
+    return d && { ...d, configurable: true };
+  },
+  set: () => false,
+  defineProperty: () => false,
+  deleteProperty: () => false,
+});`,
+    }));
+  },
+};
+
 const builds = [
   { ...node, entryPoints: { cli: "src/cli/main.ts" }, outdir: "dist", banner: { js: "#!/usr/bin/env node" } },
   { ...node, entryPoints: { worker: "src/engine/worker.ts" }, outdir: "dist" },
-  { ...node, entryPoints: { "sdk/index": "src/sdk/index.ts" }, outdir: "dist" },
+  // Step workers of the multiprocess executor: kept small (no zod) because spawn pays its start-up per step.
+  { ...node, entryPoints: { stepWorker: "src/engine/execution/stepWorker.ts" }, outdir: "dist" },
+  { ...node, entryPoints: { "sdk/index": "src/sdk/index.ts" }, outdir: "dist", plugins: [lazyZod] },
+  { ...node, entryPoints: { "sdk/zod": require.resolve("zod") }, outdir: "dist" },
 ];
 if (existsSync("src/extension/extension.ts")) {
   builds.push({ ...node, entryPoints: { extension: "src/extension/extension.ts" }, outdir: "dist" });

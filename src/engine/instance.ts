@@ -9,6 +9,7 @@ import { resolveExecutorConfig, validateRunConfig, validateRunConfigObject, type
 import { CodeLocation } from "./definitions/codeLocation";
 import { formatLoadError, type DefinitionsSnapshot, type JobSnapshot } from "./definitions/snapshot";
 import type { EventsQuery, RunRecord, RunRecordsOptions, RunsFilter, SluiceEvent, StoredEvent } from "./events";
+import { effectiveExecutionConfig, retriesOf } from "./execution/customExecutor";
 import { mergeRunConfig } from "./execution/opConfig";
 import { FileOutputStore } from "./execution/outputs";
 import { buildPlan, PlanError, type ExecutionPlan } from "./execution/plan";
@@ -141,19 +142,21 @@ export class Instance {
       throw new InputError(`Invalid run config for job "${job.name}":\n${issues.map((i) => `  ${formatIssue(i)}`).join("\n")}`, issues);
     }
     let executor: ResolvedExecutor | undefined;
+    const executionConfig = effectiveExecutionConfig(job.executor, runConfig);
     try {
-      executor = resolveExecutorConfig(runConfig, job.executor.name);
+      executor = job.executor.builtin ? resolveExecutorConfig({ execution: { config: executionConfig } }, job.executor.builtin) : undefined;
     } catch (e) {
       throw new InputError(`Invalid executor config for job "${job.name}": ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (!executor) throw new InputError(`Job "${job.name}" uses the custom executor "${job.executor.name}", which Sluice cannot run yet.`);
+    // A custom executor's config was checked against its schema by the code location (above).
+    executor ??= { kind: "custom", name: job.executor.name, config: executionConfig, retries: retriesOf(executionConfig) };
     return { job, plan, runConfig, executor, tags: { ...job.tags, ...request.tags }, selection: request.selection };
   }
 
   private readRunConfig(job: JobSnapshot, request: LaunchRequest): { value: Record<string, unknown>; parsed?: ReturnType<typeof parseYaml>; file: string } {
     const shape: RunConfigJob = {
       opNames: job.steps.map((s) => s.key),
-      executorName: job.executor.name,
+      executorName: job.executor.builtin ?? job.executor.name,
       opInputs: Object.fromEntries(job.steps.map((s) => [s.key, s.inputs.map((i) => i.name)])),
     };
     if (request.runConfigFile) {

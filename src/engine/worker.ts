@@ -11,7 +11,9 @@ import type { DefinitionsSnapshot } from "./definitions/snapshot";
 import { validateOpConfigs } from "./execution/opConfig";
 import { FileOutputStore } from "./execution/outputs";
 import type { ExecutionPlan } from "./execution/plan";
-import { executeRun, type ResolvedExecutor } from "./execution/run";
+import { effectiveExecutionConfig, validateExecutorConfig } from "./execution/customExecutor";
+import { executeMultiprocess, runStepInWorker } from "./execution/multiprocess";
+import { executeRun, registerExecutor, registerIsolatedStepRunner, type ResolvedExecutor } from "./execution/run";
 import { sdkEntry } from "./paths";
 import { WorkerPoolClaims } from "./pools/workerClaims";
 import type { ChildMessage, OwnerMessage, RunWorkerRequest } from "../protocol/worker";
@@ -64,6 +66,8 @@ async function codeLocation(): Promise<void> {
     } else if (raw.t === "validate") {
       const job = loaded?.jobs.get(raw.job);
       const issues = job ? validateOpConfigs(job, raw.runConfig) : [{ path: [], message: `unknown job "${raw.job}"` }];
+      // A custom executor's config is checked by its own schema, which lives here with the job.
+      if (job?.executor && !job.executor.builtin) issues.push(...validateExecutorConfig(job.executor, effectiveExecutionConfig(job.executor, raw.runConfig)));
       await send({ t: "validated", id: raw.id, issues });
     }
   });
@@ -181,6 +185,8 @@ async function runWorker(): Promise<void> {
     sink,
     executor: request.executor as ResolvedExecutor,
     signal: abort.signal,
+    reconstructable: { workspace: request.workspace, home: request.home, files: request.files },
+    logsDir: join(request.home, "logs"),
     claim: claims?.claim,
     release: claims?.release,
   });
@@ -202,6 +208,11 @@ async function runWorker(): Promise<void> {
   await send({ t: "done", status: outcome.status });
   process.exit(0);
 }
+
+// Run workers execute steps in step workers (dist/stepWorker.js) with the multiprocess executor,
+// and use one for a limited step of the in-process executor.
+registerExecutor("multiprocess", executeMultiprocess);
+registerIsolatedStepRunner(runStepInWorker);
 
 const role = process.argv[2];
 if (role === "code-location") void codeLocation();

@@ -58,3 +58,123 @@ export interface RunWorkerRequest {
   /** Foreground runs (`sluice job execute`) end with their owner. */
   exitWithOwner: boolean;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Run worker ↔ step worker (multiprocess executor). One step worker runs one step at a time: a
+// fresh process per step (`spawn`) or a reused pre-started one (`forkserver`). The run worker
+// validates everything a step worker sends (it runs user code); what it sends is typed only.
+
+const stepOutcomeSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("success"), outputs: z.array(z.string()) }),
+  z.object({ kind: z.literal("failure") }),
+  z.object({ kind: z.literal("retry"), seconds: z.number().nonnegative() }),
+]);
+
+/** Step worker → run worker. */
+export const stepWorkerMessageSchema = z.discriminatedUnion("t", [
+  /** Loaded the job (forkserver workers say so once; spawn workers go straight to their step). */
+  z.object({ t: z.literal("ready"), pid: z.number(), loadMs: z.number() }),
+  /** The job could not be rebuilt in the worker (bundle gone, job renamed, import error). */
+  z.object({ t: z.literal("loadFailed"), message: z.string() }),
+  /** Events of the current step, in order; sent in batches. */
+  z.object({ t: z.literal("events"), events: z.array(eventSchema) }),
+  /** The current step's attempt ended; `events` are its last events (they come before the outcome). */
+  z.object({
+    t: z.literal("stepDone"),
+    stepKey: z.string(),
+    outcome: stepOutcomeSchema,
+    events: z.array(eventSchema),
+    /** Heap in use after the step, for recycling forkserver workers close to their memory limit. */
+    heapUsed: z.number(),
+  }),
+  z.object({ t: z.literal("query"), id: z.number(), method: z.literal("getRunRecords"), args: z.array(z.unknown()) }),
+]);
+export type StepWorkerMessage = z.infer<typeof stepWorkerMessageSchema>;
+export type StepWorkerOutcome = z.infer<typeof stepOutcomeSchema>;
+
+/** Everything a step worker needs to rebuild the run's job; sent once per worker. */
+export interface StepWorkerInit {
+  runId: string;
+  jobName: string;
+  workspace: string;
+  home: string;
+  /** Bundles of the definitions snapshot the run was planned against. */
+  files: { path: string; ok: boolean; bundle?: string }[];
+  runTags: Record<string, string>;
+  /** `ops` section of the run config. */
+  opsConfig: Record<string, unknown> | undefined;
+  /** "disabled" fails retry requests; "deferred" reports STEP_UP_FOR_RETRY and lets the run worker re-queue. */
+  retryMode: "deferred" | "disabled";
+  /** Modules to require once before any step (forkserver `preload_modules`), resolved from the workspace. */
+  preloadModules: string[];
+  /**
+   * How stdout/stderr reach the step's compute log files: "fd" = the worker's own stdout/stderr are
+   * the files (spawn); "js" = the worker redirects process.stdout/stderr writes per step (forkserver).
+   */
+  capture: "fd" | "js" | "none";
+  /** Where compute logs go (`.sluice/logs`); absent = not captured. */
+  logsDir?: string;
+  /** Flush a step's first events before its op runs (so a hard crash still shows STEP_START). */
+  eagerStart: boolean;
+  /** Forkserver workers get the plan's steps once and are then handed step keys. */
+  steps?: unknown[];
+}
+
+/** Run worker → step worker. */
+export type StepWorkerCommand =
+  | { t: "init"; init: StepWorkerInit }
+  /** `step` is the plan step, or its key when the init carried the steps; `eager` overrides `eagerStart`. */
+  | { t: "step"; step: unknown; previousAttempts: number; eager?: boolean }
+  | { t: "queryResult"; id: number; result?: unknown; error?: string }
+  | { t: "shutdown" };
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+const LEVELS: ReadonlySet<string> = new Set(["DEBUG", "INFO", "WARNING", "ERROR"]);
+
+function quickEvent(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const v = e as Record<string, unknown>;
+  return (
+    typeof v.runId === "string" &&
+    typeof v.type === "string" && EVENT_TYPE_SET.has(v.type) &&
+    (v.stepKey === undefined || v.stepKey === null || typeof v.stepKey === "string") &&
+    typeof v.timestamp === "number" &&
+    typeof v.level === "string" && LEVELS.has(v.level) &&
+    typeof v.message === "string" &&
+    (v.data === undefined || (typeof v.data === "object" && v.data !== null && !Array.isArray(v.data)))
+  );
+}
+
+function quickEvents(list: unknown): boolean {
+  if (!Array.isArray(list)) return false;
+  for (const e of list) if (!quickEvent(e)) return false;
+  return true;
+}
+
+/**
+ * Validates a step worker message. The two messages of every step (events, stepDone) are checked by
+ * hand, field by field, exactly as the zod schema would; anything else, and anything the quick check
+ * rejects, goes through the schema (which also explains what is wrong).
+ */
+export function parseStepWorkerMessage(raw: unknown): { success: true; data: StepWorkerMessage } | { success: false; error: string } {
+  if (typeof raw === "object" && raw !== null) {
+    const m = raw as Record<string, unknown>;
+    if (m.t === "stepDone") {
+      const o = m.outcome as Record<string, unknown> | null;
+      const outcomeOk =
+        typeof o === "object" && o !== null &&
+        ((o.kind === "success" && Array.isArray(o.outputs) && (o.outputs as unknown[]).every((x) => typeof x === "string")) ||
+          o.kind === "failure" ||
+          (o.kind === "retry" && typeof o.seconds === "number" && o.seconds >= 0));
+      if (outcomeOk && typeof m.stepKey === "string" && typeof m.heapUsed === "number" && quickEvents(m.events)) {
+        return { success: true, data: m as StepWorkerMessage };
+      }
+    } else if (m.t === "events" && quickEvents(m.events)) {
+      return { success: true, data: m as StepWorkerMessage };
+    }
+  }
+  const parsed = stepWorkerMessageSchema.safeParse(raw);
+  if (parsed.success) return { success: true, data: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { success: false, error: `${issue?.path.join(".") || "message"}: ${issue?.message ?? "invalid"}` };
+}

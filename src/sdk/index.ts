@@ -39,7 +39,11 @@ export type { OpContext, OpLogger, InstanceView } from "./context";
 export { RetryPolicy, Backoff, Jitter, RetryRequested, Failure, retryDelaySeconds } from "./retry";
 export type { RetryPolicyOptions } from "./retry";
 export { executor, inProcessExecutor, multiprocessExecutor, multiOrInProcessExecutor } from "./executors";
-export type { ExecutorDefinition, ExecutorOptions, ExecutorRequirement } from "./executors";
+export type { Executor, ExecutorDefinition, ExecutorOptions, ExecutorRequirement, ExecutorResult, ExecutorRun } from "./executors";
+/** Dagster's ActiveExecution, for custom executors: which steps may start, with priorities, tag limits, retries, skips. */
+export { ActiveExecution } from "../engine/execution/active";
+export type { ExecutionPlan, PlanStep } from "../engine/execution/plan";
+export type { StepOutcome } from "../engine/execution/step";
 export { DefinitionError } from "./markers";
 export type { SourcePosition } from "./markers";
 export type { RunRecord, RunsFilter, RunStatus, SluiceEvent } from "../engine/events";

@@ -186,7 +186,9 @@ function graphSteps(
 }
 
 function executorSnapshot(executor: ExecutorDefinition | undefined): JobSnapshot["executor"] {
-  return executor ? { name: executor.name, pinnedConfig: executor.pinnedConfig } : { name: "multi_or_in_process" };
+  return executor
+    ? { name: executor.name, pinnedConfig: executor.pinnedConfig, ...(executor.builtin ? { builtin: executor.builtin } : {}) }
+    : { name: "multi_or_in_process", builtin: "multi_or_in_process" };
 }
 
 function buildOpJob(def: JobDefinition, toJsonSchema: ToJsonSchema): RuntimeJob {

@@ -41,7 +41,8 @@ export interface JobSnapshot {
   description?: string;
   tags: Tags;
   source: SourcePosition;
-  executor: { name: string; pinnedConfig?: Record<string, unknown> };
+  /** `builtin` names the built-in executor a (possibly renamed) `.configured()` copy stands for; absent = custom. */
+  executor: { name: string; pinnedConfig?: Record<string, unknown>; builtin?: "multi_or_in_process" | "in_process" | "multiprocess" };
   defaultRunConfig?: Record<string, unknown>;
   opRetryPolicy: RetryPolicyData | null;
   /** Every step, in definition order. */

@@ -20,6 +20,11 @@ export class RunEvents {
     return event;
   }
 
+  /** Passes on an event made elsewhere (a step worker), keeping its own timestamp. */
+  forward(event: SluiceEvent): void {
+    this.sink(event);
+  }
+
   engine(message: string, options: { stepKey?: string | null; level?: LogLevel; data?: Record<string, unknown> } = {}): SluiceEvent {
     return this.emit("ENGINE_EVENT", message, options);
   }

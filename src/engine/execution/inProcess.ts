@@ -1,7 +1,10 @@
 // The in-process executor: every step inside the run worker, one at a time, in priority order.
 import { ActiveExecution } from "./active";
-import type { ExecutorRun, ExecutorResult } from "./run";
-import { runStep } from "./step";
+import { computeLogPaths, logsCapturedData, WriteRedirect } from "./computeLogs";
+import type { PlanStep } from "./plan";
+import { getIsolatedStepRunner, type ExecutorRun, type ExecutorResult } from "./run";
+import { runStep, type StepOutcome } from "./step";
+import { StepLimitError, stepLimits, timeoutMessage, type StepLimits } from "./stepWorkerLimits";
 
 export async function executeInProcess(run: ExecutorRun): Promise<ExecutorResult> {
   const { plan, events, signal } = run;
@@ -24,7 +27,7 @@ export async function executeInProcess(run: ExecutorRun): Promise<ExecutorResult
       await run.wait(active.sleepInterval() || 50);
       continue;
     }
-    const outcome = await runStep(step, run.job.steps.get(step.key)!, active.attemptsOf(step.key), run.env);
+    const outcome = await runStepInProcess(run, step, active.attemptsOf(step.key));
     run.release?.(step);
     if (outcome.kind === "success") {
       for (const o of outcome.outputs) active.markOutput(step.key, o);
@@ -54,4 +57,65 @@ export function reportSkipsAndAbandons(active: ActiveExecution, run: Pick<Execut
     }
     if (skipped.length === 0 && abandoned.length === 0) return;
   }
+}
+
+/**
+ * One attempt of one step, in this process, with its stdout/stderr captured to its compute log
+ * files (steps run one at a time here, so redirecting process.stdout/stderr is safe).
+ *
+ * A step with `sluice/step_timeout_seconds` or `sluice/max_memory_mb` cannot be stopped or limited
+ * inside the run worker, so it runs in a step worker of its own when the run is reconstructable.
+ * Otherwise (executeInProcess) the memory limit is not applied and a timed-out step is failed
+ * while its function keeps running in the background: the run moves on without it, and whatever
+ * it does later is ignored.
+ */
+export async function runStepInProcess(run: ExecutorRun, step: PlanStep, previousAttempts: number): Promise<StepOutcome> {
+  let limits: StepLimits;
+  try {
+    limits = stepLimits(step, run.env.runTags);
+  } catch (e) {
+    if (!(e instanceof StepLimitError)) throw e;
+    run.events.emit("STEP_FAILURE", e.message, { stepKey: step.key, data: { error: { name: e.name, message: e.message, source: "USER_CODE_ERROR" } } });
+    return { kind: "failure" };
+  }
+  const limited = limits.timeoutSeconds !== undefined || limits.maxMemoryMb !== undefined;
+  const isolated = getIsolatedStepRunner();
+  if (limited && isolated && run.reconstructable) return isolated(run, step, previousAttempts, limits);
+
+  const runtime = run.job.steps.get(step.key)!;
+  let redirect: WriteRedirect | undefined;
+  if (run.logsDir) {
+    const paths = computeLogPaths(run.logsDir, run.runId, step.key);
+    redirect = new WriteRedirect(paths, { eager: true });
+    run.events.emit("LOGS_CAPTURED", `Started capturing logs in process (pid: ${process.pid}).`, { stepKey: step.key, data: logsCapturedData(paths, step.key, run.runId) });
+  }
+  try {
+    if (limits.maxMemoryMb !== undefined) {
+      run.events.engine(`The memory limit of step "${step.key}" (${limits.maxMemoryMb} MB) cannot be applied to a step running in this process; it runs without it.`, { stepKey: step.key, level: "WARNING" });
+    }
+    if (limits.timeoutSeconds === undefined) return await runStep(step, runtime, previousAttempts, run.env);
+    return await runWithTimeout(run, step, previousAttempts, limits.timeoutSeconds);
+  } finally {
+    redirect?.stop();
+  }
+}
+
+async function runWithTimeout(run: ExecutorRun, step: PlanStep, previousAttempts: number, seconds: number): Promise<StepOutcome> {
+  let timedOut = false;
+  // Events the abandoned attempt produces after its time is up must not reach the run.
+  const events = Object.create(run.env.events) as typeof run.env.events;
+  events.emit = (...args: Parameters<typeof run.env.events.emit>) => (timedOut ? ({} as ReturnType<typeof run.env.events.emit>) : run.env.events.emit(...args));
+  const attempt = runStep(step, run.job.steps.get(step.key)!, previousAttempts, { ...run.env, events });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), seconds * 1000)));
+  const winner = await Promise.race([attempt, timeout]);
+  clearTimeout(timer);
+  if (winner !== "timeout") return winner;
+  timedOut = true;
+  const message = timeoutMessage(step.key, seconds);
+  run.events.emit("STEP_FAILURE", `${message} It keeps running in the background of the run worker; its results are ignored.`, {
+    stepKey: step.key,
+    data: { error: { name: "StepTimeoutError", message, source: "USER_CODE_ERROR" }, reason: "timeout" },
+  });
+  return { kind: "failure" };
 }

@@ -5,14 +5,34 @@ import type { RuntimeJob } from "../definitions/build";
 import type { RunFailureReason } from "../events";
 import type { RetryMode } from "./active";
 import { RunEvents, serializeError, type EventSink } from "./emit";
-import { executeInProcess } from "./inProcess";
+import { customExecutorImplementation } from "./customExecutor";
+import { executeInProcess, runStepInProcess } from "./inProcess";
 import type { OutputStore } from "./outputs";
 import type { ExecutionPlan, PlanStep } from "./plan";
-import type { StepEnvironment } from "./step";
+import type { StepEnvironment, StepOutcome } from "./step";
+import type { StepLimits } from "./stepWorkerLimits";
 import type { ResolvedExecutorConfig } from "../config/runConfigSchema";
 
+/** A custom executor (`executor({...}, init)`): its config is validated by its own schema in the run worker. */
+export interface CustomExecutorConfig {
+  kind: "custom";
+  /** The executor definition's name. */
+  name: string;
+  /** `execution.config` merged over the definition's pinned config (before its schema's defaults). */
+  config: Record<string, unknown>;
+  retries: "enabled" | "disabled";
+}
+
 /** Executor settings after run config and the job's executor definition are resolved. */
-export type ResolvedExecutor = ResolvedExecutorConfig;
+export type ResolvedExecutor = ResolvedExecutorConfig | CustomExecutorConfig;
+
+/** What step workers need to rebuild the job in another process (absent for ephemeral runs). */
+export interface ReconstructableRun {
+  workspace: string;
+  home: string;
+  /** The bundles of the definitions snapshot the run was planned against. */
+  files: { path: string; ok: boolean; bundle?: string }[];
+}
 
 /** What an executor gets to run a plan. */
 export interface ExecutorRun {
@@ -29,6 +49,16 @@ export interface ExecutorRun {
   /** Frees what `claim` took once the step is done with this attempt. */
   release?: (step: PlanStep) => void;
   onBlocked?: (step: PlanStep, reason: string) => void;
+  /** How other processes can rebuild this run's job; absent for ephemeral runs (executeInProcess). */
+  reconstructable?: ReconstructableRun;
+  /** Root of compute logs (`.sluice/logs`); absent = stdout/stderr are not captured. */
+  logsDir?: string;
+  /**
+   * Runs one attempt of a step the way the in-process executor does (compute logs captured; a step
+   * with a time or memory limit goes to a step worker when the run is reconstructable). For custom
+   * executors. Never throws; the outcome is also reported as events.
+   */
+  runStep(step: PlanStep, previousAttempts: number): Promise<StepOutcome>;
 }
 
 export interface ExecutorResult {
@@ -39,11 +69,23 @@ export interface ExecutorResult {
 
 export type ExecutorImplementation = (run: ExecutorRun) => Promise<ExecutorResult>;
 
-const implementations = new Map<ResolvedExecutor["kind"], ExecutorImplementation>([["in_process", executeInProcess]]);
+const implementations = new Map<ResolvedExecutorConfig["kind"], ExecutorImplementation>([["in_process", executeInProcess]]);
 
 /** Lets the multiprocess executor (which needs process spawning) plug in without a cycle of imports. */
-export function registerExecutor(kind: ResolvedExecutor["kind"], impl: ExecutorImplementation): void {
+export function registerExecutor(kind: ResolvedExecutorConfig["kind"], impl: ExecutorImplementation): void {
   implementations.set(kind, impl);
+}
+
+export type IsolatedStepRunner = (run: ExecutorRun, step: PlanStep, previousAttempts: number, limits: StepLimits) => Promise<StepOutcome>;
+let isolatedStepRunner: IsolatedStepRunner | undefined;
+
+/** Lets the run worker give the in-process executor a way to run a limited step in a step worker. */
+export function registerIsolatedStepRunner(runner: IsolatedStepRunner): void {
+  isolatedStepRunner = runner;
+}
+
+export function getIsolatedStepRunner(): IsolatedStepRunner | undefined {
+  return isolatedStepRunner;
 }
 
 export interface RunRequest {
@@ -63,6 +105,8 @@ export interface RunRequest {
   claim?: ExecutorRun["claim"];
   release?: ExecutorRun["release"];
   onBlocked?: ExecutorRun["onBlocked"];
+  reconstructable?: ReconstructableRun;
+  logsDir?: string;
 }
 
 export type RunOutcome =
@@ -85,12 +129,22 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   };
   let result: ExecutorResult;
   try {
-    let impl = implementations.get(req.executor.kind);
-    if (!impl) {
-      events.engine(`The ${req.executor.kind} executor is not available in this process; running steps in process.`, { level: "WARNING" });
-      impl = executeInProcess;
+    let impl: ExecutorImplementation | undefined;
+    if (req.executor.kind === "custom") impl = await customExecutorImplementation(req.job.executor, req.executor, { reconstructable: req.reconstructable !== undefined });
+    else {
+      impl = implementations.get(req.executor.kind);
+      if (!impl) {
+        if (req.executor.kind === "multiprocess" && !req.reconstructable) {
+          throw new Error(
+            "The multiprocess executor runs steps in separate processes that rebuild the job and share outputs through a persistent instance; " +
+              "this run has neither. Use the in-process executor for it.",
+          );
+        }
+        events.engine(`The ${req.executor.kind} executor is not available in this process; running steps in process.`, { level: "WARNING" });
+        impl = executeInProcess;
+      }
     }
-    result = await impl({
+    const run: ExecutorRun = {
       runId: req.runId,
       plan: req.plan,
       job: req.job,
@@ -98,11 +152,15 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
       env,
       executor: req.executor,
       signal: req.signal,
-      wait: (ms) => new Promise((r) => setTimeout(r, ms)),
+      wait: (ms) => abortableWait(ms, req.signal),
       claim: req.claim,
       release: req.release,
       onBlocked: req.onBlocked,
-    });
+      reconstructable: req.reconstructable,
+      logsDir: req.logsDir,
+      runStep: (step, previousAttempts) => runStepInProcess(run, step, previousAttempts),
+    };
+    result = await impl(run);
   } catch (e) {
     events.emit("RUN_FAILURE", `Execution of run for "${req.jobName}" failed. An exception was thrown during execution: ${e instanceof Error ? e.message : String(e)}`, {
       data: { failureReason: "RUN_EXCEPTION", error: serializeError(e, "FRAMEWORK_ERROR") },
@@ -119,4 +177,18 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   }
   events.emit("RUN_SUCCESS", `Finished execution of run for "${req.jobName}".`);
   return { status: "SUCCESS" };
+}
+
+/** Resolves after `ms`, or at once when the run is interrupted. */
+function abortableWait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
 }

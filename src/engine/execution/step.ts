@@ -22,6 +22,8 @@ export interface StepEnvironment {
   retryMode: RetryMode;
   /** Outputs of earlier runs (sources of kind "run"); defaults to `outputs`. */
   earlierOutputs?: OutputStore;
+  /** Called just before the op function runs (a step worker flushes STEP_START there). */
+  beforeOp?: () => void;
 }
 
 export type StepOutcome =
@@ -49,6 +51,7 @@ export async function runStep(step: PlanStep, runtime: RuntimeStep, previousAtte
 
   let returned: unknown;
   try {
+    env.beforeOp?.();
     returned = await runtime.op.fn(ctx, ...args);
   } catch (e) {
     return handleOpError(step, runtime, previousAttempts, env, e);

@@ -1,0 +1,272 @@
+// Multiprocess executor bench: per-step cost of `spawn` and `forkserver` on a wide job of no-op
+// steps, next to two baselines measured in the same run:
+//   (a) bare fork: a fresh `child_process.fork` of a trivial script per task (IPC task in, reply out);
+//   (b) bare pool: pre-started children of a trivial script, handed tasks one at a time over IPC.
+// The executor numbers include everything a step costs: step worker start-up (spawn) or IPC
+// hand-off (forkserver), loading the job, STEP_* events delivered to the run's event sink, and the
+// step's output written to and read back through `.sluice/storage`.
+//
+//   node --import tsx bench/executor.ts [--steps 500] [--latency-steps 50] [--rounds 5]
+//
+// Prints numbers and ratios; never fails. Targets (issue 3): spawn ≤ 1.3× bare fork per task;
+// forkserver ≤ 3× bare pool per task and ≥ 10× spawn throughput.
+import { fork, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildDefinitions } from "../src/engine/definitions/build";
+import { loadJobFiles } from "../src/engine/definitions/load";
+import type { SluiceEvent } from "../src/engine/events";
+import { executeMultiprocess } from "../src/engine/execution/multiprocess";
+import { FileOutputStore } from "../src/engine/execution/outputs";
+import { buildPlan } from "../src/engine/execution/plan";
+import { executeRun, registerExecutor, type ResolvedExecutor } from "../src/engine/execution/run";
+import { packageRoot, sdkEntry } from "../src/engine/paths";
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: "string", default: "500" },
+    "latency-steps": { type: "string", default: "50" },
+    rounds: { type: "string", default: "5" },
+    concurrency: { type: "string" },
+  },
+});
+const STEPS = Number(values.steps);
+const LATENCY_STEPS = Number(values["latency-steps"]);
+const ROUNDS = Number(values.rounds);
+const CONCURRENCY = Number(values.concurrency ?? availableParallelism());
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines
+
+const CHILD = `
+process.on("message", (m) => {
+  if (m.t === "task") process.send({ t: "done", id: m.id }, () => { if (m.exit) process.exit(0); });
+});
+process.send({ t: "ready" });
+`;
+
+/** (a) A fresh fork per task, `concurrency` at a time. Returns ms for all tasks. */
+async function bareFork(script: string, tasks: number, concurrency: number): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const id = next++;
+      const child = fork(script, [], { stdio: ["ignore", "ignore", "ignore", "ipc"], execArgv: [] });
+      child.send({ t: "task", id, exit: true });
+      child.on("exit", () => resolve());
+    });
+  const lane = async () => {
+    while (next < tasks) await one();
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tasks) }, lane));
+  return performance.now() - started;
+}
+
+/** (b) A pre-started pool of `concurrency` children, one task at a time each. Returns ms (start-up excluded). */
+async function barePool(script: string, tasks: number, concurrency: number): Promise<number> {
+  const children: ChildProcess[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, () => {
+      const child = fork(script, [], { stdio: ["ignore", "ignore", "ignore", "ipc"], execArgv: [] });
+      children.push(child);
+      return new Promise<void>((resolve) => child.once("message", () => resolve()));
+    }),
+  );
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  await new Promise<void>((resolve) => {
+    for (const child of children) {
+      child.on("message", () => {
+        done++;
+        if (done === tasks) resolve();
+        else if (next < tasks) child.send({ t: "task", id: next++ });
+      });
+      if (next < tasks) child.send({ t: "task", id: next++ });
+    }
+  });
+  const elapsed = performance.now() - started;
+  for (const c of children) c.kill();
+  return elapsed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The executor
+
+interface Workspace {
+  dir: string;
+  home: string;
+  files: { path: string; ok: boolean; bundle?: string }[];
+  jobs: ReturnType<typeof buildDefinitions>["jobs"];
+}
+
+async function makeWorkspace(root: string, steps: number): Promise<Workspace> {
+  const dir = join(root, "ws");
+  const home = join(dir, ".sluice");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "wide.ts");
+  writeFileSync(
+    file,
+    `import { op, job } from "sluice";
+const noop = op({ name: "noop" }, () => 1);
+export const wide = job({ name: "wide" }, () => { for (let i = 0; i < ${steps}; i++) noop.alias(\`s\${i}\`)(); });
+export const chain = job({ name: "chain" }, () => {
+  const add = op({ name: "add", ins: ["n"] }, (ctx, n: number) => n + 1);
+  let h = noop.alias("c0")();
+  for (let i = 1; i < ${Math.max(steps, LATENCY_STEPS)}; i++) h = add.alias(\`c\${i}\`)(h);
+});
+`,
+  );
+  const load = await loadJobFiles([file], dir, join(home, "bundles"), sdkEntry());
+  if (load.errors.length) throw new Error(load.errors.map((e) => e.message).join("\n"));
+  const defs = buildDefinitions(load.modules, () => ({}));
+  return { dir, home, files: load.files, jobs: defs.jobs };
+}
+
+interface ExecutorMeasure {
+  /** Whole run (executor start to end), ms. */
+  total: number;
+  /** First STEP_START to last STEP_SUCCESS, ms (excludes forkserver pool start-up). */
+  window: number;
+  steps: number;
+}
+
+let runCounter = 0;
+
+async function runExecutor(ws: Workspace, jobName: string, steps: number, startMethod: "spawn" | "forkserver", concurrency: number): Promise<ExecutorMeasure> {
+  const job = ws.jobs.get(jobName)!;
+  const keys = job.snapshot.steps.slice(0, steps).map((s) => s.key);
+  const plan = buildPlan(job.snapshot, { stepKeys: keys });
+  const events: SluiceEvent[] = [];
+  const executor: ResolvedExecutor = {
+    kind: "multiprocess",
+    maxConcurrent: concurrency,
+    tagConcurrencyLimits: [],
+    startMethod: startMethod === "spawn" ? { kind: "spawn" } : { kind: "forkserver", preloadModules: [] },
+    retries: "enabled",
+  };
+  const runId = `bench-${process.pid}-${++runCounter}`;
+  const started = performance.now();
+  const outcome = await executeRun({
+    runId,
+    jobName,
+    plan,
+    job,
+    runTags: {},
+    runConfig: {},
+    outputs: new FileOutputStore(join(ws.home, "storage")),
+    instance: { getRunRecords: async () => [] },
+    sink: (e) => events.push(e),
+    executor,
+    reconstructable: { workspace: ws.dir, home: ws.home, files: ws.files },
+    logsDir: join(ws.home, "logs"),
+  });
+  const total = performance.now() - started;
+  if (outcome.status !== "SUCCESS") {
+    const failure = events.find((e) => e.type === "STEP_FAILURE" || e.type === "RUN_FAILURE");
+    throw new Error(`bench run failed: ${failure?.message}`);
+  }
+  const starts = events.filter((e) => e.type === "STEP_START").map((e) => e.timestamp);
+  const ends = events.filter((e) => e.type === "STEP_SUCCESS").map((e) => e.timestamp);
+  if (starts.length !== steps || ends.length !== steps) throw new Error(`expected ${steps} steps, saw ${starts.length} starts and ${ends.length} successes`);
+  return { total, window: Math.max(...ends) - Math.min(...starts), steps };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function fmt(ms: number): string {
+  return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`;
+}
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+}
+
+async function main(): Promise<void> {
+  const root = packageRoot();
+  if (!existsSync(join(root, "dist", "stepWorker.js")) || !existsSync(sdkEntry())) {
+    console.log("building dist/ first (node esbuild.mjs)...");
+    spawnSync(process.execPath, ["esbuild.mjs"], { cwd: root, stdio: "inherit" });
+  }
+  registerExecutor("multiprocess", executeMultiprocess);
+  const tmp = mkdtempSync(join(tmpdir(), "sluice-bench-executor-"));
+  try {
+    const script = join(tmp, "child.js");
+    writeFileSync(script, CHILD);
+    const ws = await makeWorkspace(tmp, STEPS);
+    console.log(`Multiprocess executor bench: ${STEPS}-step wide job of no-op steps, concurrency ${CONCURRENCY} (CPUs: ${availableParallelism()}), Node ${process.version}`);
+    console.log(`Sequential latency uses a ${LATENCY_STEPS}-step chain for spawn/fork and ${STEPS} for forkserver/pool; fast cases take the median of ${ROUNDS} rounds.\n`);
+
+    // Warm-up: creates the V8 code cache the step workers use, and warms the file system.
+    await runExecutor(ws, "wide", Math.min(8, STEPS), "spawn", CONCURRENCY);
+    await runExecutor(ws, "wide", Math.min(8, STEPS), "forkserver", CONCURRENCY);
+    await bareFork(script, 4, CONCURRENCY);
+
+    // Throughput: the wide job, `concurrency` at a time.
+    const forkMs = await bareFork(script, STEPS, CONCURRENCY);
+    const spawn = await runExecutor(ws, "wide", STEPS, "spawn", CONCURRENCY);
+    const poolRounds: number[] = [];
+    const fsRounds: ExecutorMeasure[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      poolRounds.push(await barePool(script, STEPS, CONCURRENCY));
+      fsRounds.push(await runExecutor(ws, "wide", STEPS, "forkserver", CONCURRENCY));
+    }
+    const poolMs = median(poolRounds);
+    const fsWindow = median(fsRounds.map((m) => m.window));
+    const fsTotal = median(fsRounds.map((m) => m.total));
+
+    // Latency: one step at a time (a chain), so per-step time is the full dispatch → run → report trip.
+    const forkSeq = await bareFork(script, LATENCY_STEPS, 1);
+    const spawnSeq = await runExecutor(ws, "chain", LATENCY_STEPS, "spawn", 1);
+    const poolSeqRounds: number[] = [];
+    const fsSeqRounds: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      poolSeqRounds.push(await barePool(script, STEPS, 1));
+      fsSeqRounds.push((await runExecutor(ws, "chain", STEPS, "forkserver", 1)).window);
+    }
+
+    const perTask = {
+      fork: forkMs / STEPS,
+      spawn: spawn.total / STEPS,
+      pool: poolMs / STEPS,
+      forkserver: fsWindow / STEPS,
+    };
+    const w = [44, 12, 14, 16];
+    console.log(row(["throughput (wide job, parallel)", "total", "per task", "tasks/s"], w));
+    const line = (name: string, total: number, n: number) => console.log(row([name, fmt(total), fmt(total / n), (n / (total / 1000)).toFixed(0)], w));
+    line("(a) bare fork per task", forkMs, STEPS);
+    line("multiprocess spawn (whole run)", spawn.total, STEPS);
+    line("(b) bare pre-started pool", poolMs, STEPS);
+    line("multiprocess forkserver (steps, warm pool)", fsWindow, STEPS);
+    line("multiprocess forkserver (whole run + pool start)", fsTotal, STEPS);
+    console.log("");
+    console.log(row(["latency (chain, one at a time)", "total", "per step", "steps/s"], w));
+    line("(a) bare fork per task", forkSeq, LATENCY_STEPS);
+    line("multiprocess spawn (whole run)", spawnSeq.total, LATENCY_STEPS);
+    line("(b) bare pre-started pool", median(poolSeqRounds), STEPS);
+    line("multiprocess forkserver (steps, warm pool)", median(fsSeqRounds), STEPS);
+    console.log("");
+    const ratio = (x: number, target: string, ok: boolean) => `${x.toFixed(2)}×  (target ${target}: ${ok ? "met" : "NOT met"})`;
+    const r1 = perTask.spawn / perTask.fork;
+    const r2 = perTask.forkserver / perTask.pool;
+    const r3 = perTask.spawn / perTask.forkserver;
+    console.log(`spawn per task / bare fork per task:        ${ratio(r1, "≤ 1.3×", r1 <= 1.3)}`);
+    console.log(`forkserver per task / bare pool per task:   ${ratio(r2, "≤ 3×", r2 <= 3)}`);
+    console.log(`forkserver throughput / spawn throughput:   ${ratio(r3, "≥ 10×", r3 >= 10)}`);
+    console.log(`(latency) spawn / bare fork: ${(spawnSeq.total / LATENCY_STEPS / (forkSeq / LATENCY_STEPS)).toFixed(2)}×, forkserver / bare pool: ${(median(fsSeqRounds) / median(poolSeqRounds)).toFixed(2)}×`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.log(`bench could not complete: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+});

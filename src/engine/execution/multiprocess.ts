@@ -1,0 +1,631 @@
+// The multiprocess executor (reference §2.4): every step runs in a step worker, a child process of
+// the run worker; the run worker only schedules. At most `max_concurrent` steps run at once,
+// `tag_concurrency_limits` hold steps back without blocking the ones behind them, priorities order
+// the starts, and retries are re-queued here (step workers run with retry mode "deferred").
+//
+// Start methods:
+// - `spawn` (default): a fresh process per step. Full isolation: nothing a step does to its process
+//   (module-level state, monkey patches, leaked timers, a corrupted heap) can reach another step.
+//   Costs a Node.js start-up per step (about 40–80 ms of CPU here).
+// - `forkserver`: Node cannot fork a warm process, so this keeps a pool of pre-started step workers
+//   that have already loaded the job's bundles (and `preload_modules`) and hands them steps one at a
+//   time over IPC, reusing them. A step starts for the price of an IPC round trip. The trade-off is
+//   isolation: steps that run in the same worker share module-level state (caches, singletons,
+//   globals, anything left running after an op returned), and only JavaScript writes to
+//   process.stdout/stderr are captured per step (output of child processes and native code goes to
+//   the run worker's output). A worker is replaced after a step that crashed it, after a step that
+//   left its heap close to its `sluice/max_memory_mb` limit, after a timed-out step, and after
+//   `max_steps_per_worker` steps.
+import { fork, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { SluiceEvent } from "../events";
+import { parseStepWorkerMessage, type StepWorkerCommand, type StepWorkerInit, type StepWorkerMessage } from "../../protocol/worker";
+import { packageRoot } from "../paths";
+import { ActiveExecution } from "./active";
+import { computeLogPaths, logsCapturedData, openLogFiles, readTail, type ComputeLogPaths } from "./computeLogs";
+import { reportSkipsAndAbandons } from "./inProcess";
+import type { PlanStep } from "./plan";
+import type { ExecutorResult, ExecutorRun } from "./run";
+import { formatDuration, type StepOutcome } from "./step";
+import { memoryMessage, StepLimitError, stepLimits, timeoutMessage, type StepLimits } from "./stepWorkerLimits";
+
+/** The script every step worker runs. */
+export function stepWorkerEntry(): string {
+  return join(packageRoot(), "dist", "stepWorker.js");
+}
+
+/** How often steps waiting for a pool slot are asked again (Dagster's default claim interval is 1 s). */
+const POOL_RETRY_MS = 1000;
+/** Grace period between SIGTERM and SIGKILL when interrupting step workers. */
+const INTERRUPT_GRACE_MS = 3000;
+/** A forkserver worker whose heap is above this share of its limit after a step is replaced. */
+const HEAP_RECYCLE_SHARE = 0.8;
+
+/** Extra Node.js flags for step workers, for debugging and profiling (e.g. "--cpu-prof --inspect"). */
+const EXTRA_EXEC_ARGV = (process.env.SLUICE_STEP_WORKER_EXEC_ARGV ?? "").split(/\s+/).filter(Boolean);
+
+type KillReason = { kind: "timeout"; seconds: number } | { kind: "interrupt" };
+
+interface Assignment {
+  step: PlanStep;
+  limits: StepLimits;
+  timer?: NodeJS.Timeout;
+  startedAt: number;
+}
+
+interface WorkerHandlers {
+  onMessage(worker: StepWorker, message: StepWorkerMessage): void;
+  onExit(worker: StepWorker, code: number | null, signal: NodeJS.Signals | null): void;
+  onInvalid(worker: StepWorker, error: string): void;
+}
+
+/** One step worker process, as the run worker sees it. */
+class StepWorker {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  current: Assignment | undefined;
+  killReason: KillReason | undefined;
+  stepsRun = 0;
+  retiring = false;
+  exited = false;
+  ready = false;
+  /** Last bytes the worker wrote to stderr (forkserver: piped; spawn: read from its .err file). */
+  private stderrBuffer = "";
+
+  constructor(
+    readonly init: StepWorkerInit,
+    readonly memoryMb: number | undefined,
+    readonly single: boolean,
+    private readonly logFiles: ComputeLogPaths | undefined,
+    handlers: WorkerHandlers,
+  ) {
+    let fds: { out: number; err: number } | undefined;
+    if (single && logFiles) fds = openLogFiles(logFiles);
+    try {
+      this.child = fork(stepWorkerEntry(), single ? ["--single"] : [], {
+        stdio: fds ? ["ignore", fds.out, fds.err, "ipc"] : ["ignore", "inherit", "pipe", "ipc"],
+        execArgv: [...(memoryMb ? [`--max-old-space-size=${memoryMb}`] : []), ...EXTRA_EXEC_ARGV],
+        serialization: "json",
+      });
+    } finally {
+      if (fds) {
+        closeSync(fds.out);
+        closeSync(fds.err);
+      }
+    }
+    this.pid = this.child.pid ?? -1;
+    this.child.stderr?.on("data", (d: Buffer) => {
+      const text = d.toString();
+      this.stderrBuffer = (this.stderrBuffer + text).slice(-8192);
+      process.stderr.write(text);
+    });
+    this.child.on("message", (raw: unknown) => {
+      const parsed = parseStepWorkerMessage(raw);
+      if (parsed.success) handlers.onMessage(this, parsed.data);
+      else handlers.onInvalid(this, parsed.error);
+    });
+    this.child.on("exit", (code, signal) => {
+      this.exited = true;
+      handlers.onExit(this, code, signal);
+    });
+    // A worker that cannot be reached any more is reported by its exit.
+    this.child.on("error", () => undefined);
+    this.post({ t: "init", init });
+  }
+
+  post(command: StepWorkerCommand): void {
+    if (this.child.connected) this.child.send(command);
+  }
+
+  assign(step: PlanStep, previousAttempts: number, limits: StepLimits, onTimeout: () => void): void {
+    const assignment: Assignment = { step, limits, startedAt: Date.now() };
+    if (limits.timeoutSeconds !== undefined) {
+      assignment.timer = setTimeout(() => {
+        if (this.current !== assignment) return;
+        this.killReason = { kind: "timeout", seconds: limits.timeoutSeconds! };
+        this.child.kill("SIGKILL");
+        onTimeout();
+      }, limits.timeoutSeconds * 1000);
+    }
+    this.current = assignment;
+    if (this.init.steps) this.post({ t: "step", step: step.key, previousAttempts, ...(limits.timeoutSeconds !== undefined ? { eager: true } : {}) });
+    else this.post({ t: "step", step, previousAttempts });
+  }
+
+  finishAssignment(): Assignment | undefined {
+    const a = this.current;
+    if (a?.timer) clearTimeout(a.timer);
+    this.current = undefined;
+    return a;
+  }
+
+  stderrTail(): string {
+    if (this.single && this.logFiles) return readTail(this.logFiles.stderr, 8192);
+    return this.stderrBuffer;
+  }
+
+  retire(): void {
+    this.retiring = true;
+    if (this.child.connected) {
+      this.post({ t: "shutdown" });
+      this.child.disconnect();
+    } else if (!this.exited) this.child.kill("SIGTERM");
+  }
+
+  interrupt(): void {
+    this.killReason ??= { kind: "interrupt" };
+    if (this.exited) return;
+    this.child.kill("SIGTERM");
+    const t = setTimeout(() => {
+      if (!this.exited) this.child.kill("SIGKILL");
+    }, INTERRUPT_GRACE_MS);
+    t.unref();
+  }
+}
+
+const OOM_TEXT = /heap out of memory|Reached heap limit|Allocation failed/i;
+
+/** Why a worker died in the middle of a step: a message for STEP_FAILURE and the error to attach. */
+function describeDeath(worker: StepWorker, assignment: Assignment, code: number | null, signal: NodeJS.Signals | null): {
+  message: string;
+  engine: string;
+  error: { name: string; message: string; source: "INTERRUPT" | "UNEXPECTED_ERROR" | "USER_CODE_ERROR" };
+  reason: string;
+} {
+  const key = assignment.step.key;
+  const how = signal ? `was killed by signal ${signal}` : `exited with code ${code}`;
+  const tail = worker.stderrTail();
+  const lastLines = tail.trim().split("\n").slice(-5).join("\n");
+  if (worker.killReason?.kind === "timeout") {
+    const message = timeoutMessage(key, worker.killReason.seconds);
+    return { message, engine: `Step worker (pid ${worker.pid}) for step "${key}" was stopped: time limit of ${worker.killReason.seconds} seconds reached.`, error: { name: "StepTimeoutError", message, source: "USER_CODE_ERROR" }, reason: "timeout" };
+  }
+  if (worker.killReason?.kind === "interrupt") {
+    const message = `Execution of step "${key}" was interrupted.`;
+    return { message, engine: `Step worker (pid ${worker.pid}) for step "${key}" ${how} after the run was interrupted.`, error: { name: "InterruptedError", message, source: "INTERRUPT" }, reason: "interrupt" };
+  }
+  const oom = OOM_TEXT.test(tail) || (worker.memoryMb !== undefined && (signal === "SIGABRT" || code === 134));
+  if (oom && worker.memoryMb !== undefined) {
+    const message = memoryMessage(key, worker.memoryMb);
+    return { message, engine: `Step worker (pid ${worker.pid}) for step "${key}" ${how}: it ran out of memory (limit ${worker.memoryMb} MB).`, error: { name: "StepMemoryLimitError", message, source: "USER_CODE_ERROR" }, reason: "memory" };
+  }
+  const detail = oom
+    ? "it ran out of JavaScript heap"
+    : signal === "SIGKILL"
+      ? "it was killed (SIGKILL), for example by the out-of-memory killer or `kill -9`"
+      : signal
+        ? `it was terminated by signal ${signal}`
+        : `it exited with code ${code}`;
+  const message = `Step worker (pid ${worker.pid}) for step "${key}" died before the step finished: ${detail}.${lastLines ? `\nLast output on stderr:\n${lastLines}` : ""}`;
+  return { message, engine: `Step worker (pid ${worker.pid}) for step "${key}" ${how} before the step finished.`, error: { name: "StepWorkerCrashError", message, source: "UNEXPECTED_ERROR" }, reason: "crash" };
+}
+
+function initFor(run: ExecutorRun, capture: StepWorkerInit["capture"], preloadModules: string[], eagerStart: boolean, withSteps = false): StepWorkerInit {
+  const r = run.reconstructable!;
+  return {
+    runId: run.runId,
+    jobName: run.plan.jobName,
+    workspace: r.workspace,
+    home: r.home,
+    files: r.files,
+    runTags: run.env.runTags,
+    opsConfig: run.env.opsConfig,
+    retryMode: run.env.retryMode === "disabled" ? "disabled" : "deferred",
+    preloadModules,
+    capture: run.logsDir ? capture : "none",
+    logsDir: run.logsDir,
+    eagerStart,
+    ...(withSteps ? { steps: run.plan.steps } : {}),
+  };
+}
+
+function requireReconstructable(run: ExecutorRun, what: string): void {
+  if (!run.reconstructable) {
+    throw new Error(
+      `${what} runs steps in separate processes, which rebuild the job from its bundles and share outputs through the instance's storage; ` +
+        "this run has neither (an ephemeral run such as executeInProcess). Use the in-process executor for it.",
+    );
+  }
+}
+
+class MultiprocessExecution {
+  private readonly active: ActiveExecution;
+  private readonly workers = new Set<StepWorker>();
+  /** Forkserver: idle workers by memory limit ("" = none). */
+  private readonly idle = new Map<string, StepWorker[]>();
+  private readonly forkserver: boolean;
+  private readonly maxConcurrent: number;
+  private readonly preloadModules: string[];
+  private readonly maxStepsPerWorker: number | undefined;
+  private readonly runMemoryMb: number | undefined;
+  private stopping = false;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private launchedStepWorkers = 0;
+  private fatal: Error | undefined;
+  private interruptedSteps = 0;
+  private poolInit: StepWorkerInit | undefined;
+
+  constructor(private readonly run: ExecutorRun) {
+    const ex = run.executor;
+    this.maxConcurrent = Math.max(1, ex.kind === "multiprocess" ? ex.maxConcurrent : 1);
+    this.forkserver = ex.kind === "multiprocess" && ex.startMethod.kind === "forkserver";
+    this.preloadModules = ex.kind === "multiprocess" && ex.startMethod.kind === "forkserver" ? ex.startMethod.preloadModules : [];
+    this.maxStepsPerWorker = ex.kind === "multiprocess" && ex.startMethod.kind === "forkserver" ? ex.startMethod.maxStepsPerWorker : undefined;
+    this.active = new ActiveExecution(run.plan, {
+      retryMode: run.env.retryMode === "disabled" ? "disabled" : "enabled",
+      maxConcurrent: this.maxConcurrent,
+      tagConcurrencyLimits: ex.kind === "multiprocess" ? ex.tagConcurrencyLimits : [],
+      claim: run.claim,
+    });
+    try {
+      this.runMemoryMb = stepLimits({ key: "", tags: {} } as unknown as PlanStep, run.env.runTags).maxMemoryMb;
+    } catch {
+      this.runMemoryMb = undefined; // reported per step
+    }
+  }
+
+  async execute(): Promise<ExecutorResult> {
+    const { run, active } = this;
+    const started = performance.now();
+    run.events.engine(`Executing steps using multiprocess executor: parent process (pid: ${process.pid})`, {
+      data: { pid: process.pid, maxConcurrent: this.maxConcurrent, startMethod: this.forkserver ? "forkserver" : "spawn" },
+    });
+    if (run.logsDir) mkdirSync(join(run.logsDir, run.runId), { recursive: true });
+    const onAbort = () => this.wake();
+    run.signal?.addEventListener("abort", onAbort);
+    try {
+      if (this.forkserver) {
+        const n = Math.min(this.maxConcurrent, run.plan.steps.length);
+        for (let i = 0; i < n; i++) this.startPoolWorker(this.runMemoryMb);
+      }
+      for (;;) {
+        reportSkipsAndAbandons(active, run);
+        if (run.signal?.aborted && !this.stopping) this.stop();
+        if (this.fatal) throw this.fatal;
+        let launched = 0;
+        if (!this.stopping) {
+          const room = this.maxConcurrent - this.busyCount();
+          if (room > 0) {
+            for (const step of active.getStepsToExecute(room, run.onBlocked)) {
+              this.launch(step);
+              launched++;
+            }
+            reportSkipsAndAbandons(active, run);
+          }
+        }
+        const busy = this.busyCount();
+        if (busy === 0 && (this.stopping || active.isComplete)) break;
+        if (busy === 0 && launched === 0 && !active.hasWaitingRetries && active.readyCount > 0 && !run.claim) {
+          throw new Error(
+            `Steps can never start: ${active.readyCount} step(s) are ready but held back by tag_concurrency_limits while nothing is running (a limit of 0?).`,
+          );
+        }
+        let timeout: number | undefined;
+        if (active.hasWaitingRetries) timeout = Math.max(1, active.sleepInterval());
+        if (active.readyCount > 0 && run.claim) timeout = Math.min(timeout ?? POOL_RETRY_MS, POOL_RETRY_MS);
+        await this.sleep(timeout);
+      }
+    } finally {
+      run.signal?.removeEventListener("abort", onAbort);
+      await this.shutdownAll();
+    }
+    reportSkipsAndAbandons(active, run);
+    if (this.stopping) run.events.engine("Multiprocess executor: interrupted all active child processes", { level: "WARNING" });
+    run.events.engine(`Multiprocess executor: parent process exiting after ${formatDuration(performance.now() - started)} (pid: ${process.pid})`, {
+      data: { pid: process.pid, stepWorkers: this.launchedStepWorkers },
+    });
+    const unfinished = active.unfinished();
+    return { failed: [...active.failed], interrupted: this.stopping && (unfinished.length > 0 || this.interruptedSteps > 0), unfinished };
+  }
+
+  // ---- scheduling ------------------------------------------------------------------------
+
+  private busyCount(): number {
+    // spawn: a process counts until it has exited; forkserver: a worker counts while it has a step.
+    let n = 0;
+    for (const w of this.workers) if (this.forkserver ? w.current !== undefined : !w.exited) n++;
+    return n;
+  }
+
+  private stop(): void {
+    this.stopping = true;
+    this.active.stop();
+    this.run.events.engine("Multiprocess executor: received termination signal - forwarding to active child processes", { level: "WARNING" });
+    for (const w of this.workers) {
+      if (w.current) w.interrupt();
+      else w.retire();
+    }
+    this.idle.clear();
+  }
+
+  private launch(step: PlanStep): void {
+    const { run } = this;
+    let limits: StepLimits;
+    try {
+      limits = stepLimits(step, run.env.runTags);
+    } catch (e) {
+      if (!(e instanceof StepLimitError)) throw e;
+      run.events.emit("STEP_FAILURE", e.message, { stepKey: step.key, data: { error: { name: e.name, message: e.message, source: "USER_CODE_ERROR" } } });
+      run.release?.(step);
+      this.active.markFailed(step.key);
+      return;
+    }
+    const logs = run.logsDir ? computeLogPaths(run.logsDir, run.runId, step.key) : undefined;
+    let worker: StepWorker;
+    if (this.forkserver) {
+      worker = this.takeIdle(limits.maxMemoryMb) ?? this.startPoolWorker(limits.maxMemoryMb, true);
+      run.events.emit("STEP_WORKER_STARTING", `Handing step "${step.key}" to step worker (pid ${worker.pid}).`, {
+        stepKey: step.key,
+        data: { pid: worker.pid, reused: worker.stepsRun > 0 },
+      });
+    } else {
+      run.events.emit("STEP_WORKER_STARTING", `Launching subprocess for "${step.key}".`, { stepKey: step.key });
+      worker = this.newWorker(limits.maxMemoryMb, true, logs);
+    }
+    if (logs) {
+      run.events.emit("LOGS_CAPTURED", `Started capturing logs for step "${step.key}" (pid: ${worker.pid}).`, {
+        stepKey: step.key,
+        data: logsCapturedData(logs, step.key, run.runId),
+      });
+    }
+    worker.assign(step, this.active.attemptsOf(step.key), limits, () => this.wake());
+  }
+
+  private newWorker(memoryMb: number | undefined, single: boolean, logs?: ComputeLogPaths): StepWorker {
+    // spawn: the step goes with its worker, which reports STEP_START before the op runs (a crash
+    // still shows it). forkserver: the worker keeps the plan and is handed keys; STEP_START travels
+    // with the step's other events unless the step has a time limit (one IPC message per step).
+    const init = single ? initFor(this.run, "fd", [], true) : (this.poolInit ??= initFor(this.run, "js", this.preloadModules, false, true));
+    const worker = new StepWorker(init, memoryMb, single, logs, {
+      onMessage: (w, m) => this.onMessage(w, m),
+      onExit: (w, code, signal) => this.onExit(w, code, signal),
+      onInvalid: (w, error) => this.onInvalid(w, error),
+    });
+    this.launchedStepWorkers++;
+    this.workers.add(worker);
+    return worker;
+  }
+
+  private startPoolWorker(memoryMb: number | undefined, forImmediateUse = false): StepWorker {
+    // Room for a new worker: retire an idle one (of another memory size) if the pool is full.
+    const alive = [...this.workers].filter((w) => !w.retiring && !w.exited).length;
+    if (alive >= this.maxConcurrent) {
+      for (const [key, list] of this.idle) {
+        const victim = list.shift();
+        if (list.length === 0) this.idle.delete(key);
+        if (victim) {
+          victim.retire();
+          break;
+        }
+      }
+    }
+    const worker = this.newWorker(memoryMb, false);
+    if (!forImmediateUse) this.putIdle(worker);
+    return worker;
+  }
+
+  private memoryKey(mb: number | undefined): string {
+    return mb === undefined ? "" : String(mb);
+  }
+
+  private takeIdle(memoryMb: number | undefined): StepWorker | undefined {
+    const list = this.idle.get(this.memoryKey(memoryMb));
+    const w = list?.shift();
+    if (list && list.length === 0) this.idle.delete(this.memoryKey(memoryMb));
+    return w;
+  }
+
+  private putIdle(worker: StepWorker): void {
+    const key = this.memoryKey(worker.memoryMb);
+    const list = this.idle.get(key);
+    if (list) list.push(worker);
+    else this.idle.set(key, [worker]);
+  }
+
+  private removeIdle(worker: StepWorker): void {
+    const key = this.memoryKey(worker.memoryMb);
+    const list = this.idle.get(key);
+    if (!list) return;
+    const i = list.indexOf(worker);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.idle.delete(key);
+  }
+
+  // ---- worker events ---------------------------------------------------------------------
+
+  private onMessage(worker: StepWorker, m: StepWorkerMessage): void {
+    const { run } = this;
+    switch (m.t) {
+      case "events":
+        for (const e of m.events) run.events.forward(e as SluiceEvent);
+        return;
+      case "stepDone": {
+        for (const e of m.events) run.events.forward(e as SluiceEvent);
+        const a = worker.current;
+        if (!a || a.step.key !== m.stepKey) return;
+        worker.finishAssignment();
+        worker.stepsRun++;
+        this.settle(a.step, m.outcome);
+        if (this.forkserver && !worker.retiring && !this.stopping) {
+          const nearLimit = worker.memoryMb !== undefined && m.heapUsed > worker.memoryMb * 1024 * 1024 * HEAP_RECYCLE_SHARE;
+          const worn = this.maxStepsPerWorker !== undefined && worker.stepsRun >= this.maxStepsPerWorker;
+          if (nearLimit || worn) {
+            worker.retire();
+            if (nearLimit) {
+              run.events.engine(`Step worker (pid ${worker.pid}) is replaced: its heap is close to its limit of ${worker.memoryMb} MB after step "${m.stepKey}".`);
+            }
+          } else this.putIdle(worker);
+        }
+        this.wake();
+        return;
+      }
+      case "ready":
+        worker.ready = true;
+        return;
+      case "loadFailed": {
+        const a = worker.finishAssignment();
+        const message = `Step worker (pid ${worker.pid}) could not load job "${run.plan.jobName}": ${m.message}`;
+        if (a) {
+          run.events.emit("STEP_FAILURE", message, { stepKey: a.step.key, data: { error: { name: "StepWorkerLoadError", message, source: "FRAMEWORK_ERROR" } } });
+          this.settle(a.step, { kind: "failure" });
+        } else run.events.engine(message, { level: "ERROR" });
+        worker.retiring = true;
+        this.removeIdle(worker);
+        this.wake();
+        return;
+      }
+      case "query": {
+        const reply = (result: { result?: unknown; error?: string }) => worker.post({ t: "queryResult", id: m.id, ...result });
+        const [filter, options] = m.args as Parameters<ExecutorRun["env"]["instance"]["getRunRecords"]>;
+        run.env.instance.getRunRecords(filter, options).then(
+          (result) => reply({ result }),
+          (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      }
+    }
+  }
+
+  private onInvalid(worker: StepWorker, error: string): void {
+    this.run.events.engine(`Ignored an invalid message from step worker (pid ${worker.pid}): ${error}`, { level: "WARNING", stepKey: worker.current?.step.key });
+  }
+
+  private onExit(worker: StepWorker, code: number | null, signal: NodeJS.Signals | null): void {
+    this.removeIdle(worker);
+    this.workers.delete(worker);
+    const a = worker.finishAssignment();
+    if (a) {
+      const { run } = this;
+      const death = describeDeath(worker, a, code, signal);
+      if (death.reason === "interrupt") this.interruptedSteps++;
+      run.events.engine(death.engine, { stepKey: a.step.key, level: "ERROR", data: { pid: worker.pid, exitCode: code, signal, reason: death.reason } });
+      run.events.emit("STEP_FAILURE", death.message, {
+        stepKey: a.step.key,
+        data: { error: death.error, pid: worker.pid, exitCode: code, signal, reason: death.reason },
+      });
+      this.settle(a.step, { kind: "failure" });
+    } else if (this.forkserver && !worker.retiring && !this.stopping && code !== 0) {
+      this.run.events.engine(`Idle step worker (pid ${worker.pid}) ${signal ? `was killed by signal ${signal}` : `exited with code ${code}`}; it will be replaced when needed.`, { level: "WARNING" });
+    }
+    this.wake();
+  }
+
+  private settle(step: PlanStep, outcome: StepOutcome): void {
+    const { active, run } = this;
+    run.release?.(step);
+    if (outcome.kind === "success") {
+      for (const o of outcome.outputs) active.markOutput(step.key, o);
+      active.markSuccess(step.key);
+    } else if (outcome.kind === "failure") active.markFailed(step.key);
+    else active.markUpForRetry(step.key, outcome.seconds);
+  }
+
+  // ---- waiting ---------------------------------------------------------------------------
+
+  private wake(): void {
+    this.woken = true;
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private sleep(timeoutMs: number | undefined): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      this.wakeUp = () => {
+        if (timer) clearTimeout(timer);
+        this.woken = false;
+        resolve();
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.wakeUp = undefined;
+          resolve();
+        }, timeoutMs);
+      }
+    });
+  }
+
+  private async shutdownAll(): Promise<void> {
+    const alive = [...this.workers].filter((w) => !w.exited);
+    this.idle.clear();
+    await Promise.all(
+      alive.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.exited) return resolve();
+            w.child.once("exit", () => resolve());
+            if (w.current) w.interrupt();
+            else w.retire();
+          }),
+      ),
+    );
+  }
+}
+
+/** The multiprocess executor's entry point (registered with executeRun by the run worker). */
+export async function executeMultiprocess(run: ExecutorRun): Promise<ExecutorResult> {
+  requireReconstructable(run, "The multiprocess executor");
+  return new MultiprocessExecution(run).execute();
+}
+
+/**
+ * Runs one attempt of one step in a fresh step worker and waits for it: how the in-process
+ * executor enforces `sluice/step_timeout_seconds` and `sluice/max_memory_mb` (a step in the run
+ * worker itself could be neither stopped nor limited).
+ */
+export function runStepInWorker(run: ExecutorRun, step: PlanStep, previousAttempts: number, limits: StepLimits): Promise<StepOutcome> {
+  requireReconstructable(run, "Running a step with a time or memory limit");
+  const logs = run.logsDir ? computeLogPaths(run.logsDir, run.runId, step.key) : undefined;
+  return new Promise<StepOutcome>((resolve) => {
+    let outcome: StepOutcome | undefined;
+    run.events.emit("STEP_WORKER_STARTING", `Launching subprocess for "${step.key}" (it has a time or memory limit).`, { stepKey: step.key });
+    const worker = new StepWorker(initFor(run, "fd", [], true), limits.maxMemoryMb, true, logs, {
+      onMessage: (w, m) => {
+        if (m.t === "events") for (const e of m.events) run.events.forward(e as SluiceEvent);
+        else if (m.t === "stepDone") {
+          for (const e of m.events) run.events.forward(e as SluiceEvent);
+          if (w.current?.step.key === m.stepKey) {
+            w.finishAssignment();
+            outcome = m.outcome;
+          }
+        } else if (m.t === "loadFailed") {
+          const a = w.finishAssignment();
+          const message = `Step worker (pid ${w.pid}) could not load job "${run.plan.jobName}": ${m.message}`;
+          if (a) run.events.emit("STEP_FAILURE", message, { stepKey: step.key, data: { error: { name: "StepWorkerLoadError", message, source: "FRAMEWORK_ERROR" } } });
+          outcome = { kind: "failure" };
+        } else if (m.t === "query") {
+          const [filter, options] = m.args as Parameters<ExecutorRun["env"]["instance"]["getRunRecords"]>;
+          run.env.instance.getRunRecords(filter, options).then(
+            (result) => w.post({ t: "queryResult", id: m.id, result }),
+            (e: unknown) => w.post({ t: "queryResult", id: m.id, error: e instanceof Error ? e.message : String(e) }),
+          );
+        }
+      },
+      onInvalid: (w, error) => run.events.engine(`Ignored an invalid message from step worker (pid ${w.pid}): ${error}`, { level: "WARNING", stepKey: step.key }),
+      onExit: (w, code, signal) => {
+        run.signal?.removeEventListener("abort", onAbort);
+        const a = w.finishAssignment();
+        if (a) {
+          const death = describeDeath(w, a, code, signal);
+          run.events.engine(death.engine, { stepKey: step.key, level: "ERROR", data: { pid: w.pid, exitCode: code, signal, reason: death.reason } });
+          run.events.emit("STEP_FAILURE", death.message, { stepKey: step.key, data: { error: death.error, pid: w.pid, exitCode: code, signal, reason: death.reason } });
+          outcome = { kind: "failure" };
+        }
+        resolve(outcome ?? { kind: "failure" });
+      },
+    });
+    const onAbort = () => worker.interrupt();
+    run.signal?.addEventListener("abort", onAbort);
+    if (logs) {
+      run.events.emit("LOGS_CAPTURED", `Started capturing logs for step "${step.key}" (pid: ${worker.pid}).`, { stepKey: step.key, data: logsCapturedData(logs, step.key, run.runId) });
+    }
+    worker.assign(step, previousAttempts, limits, () => undefined);
+  });
+}
