@@ -42,6 +42,17 @@ function esbuildPlatformPackage(target) {
   return `@esbuild/${esPlatform}-${esArch}`;
 }
 
+/**
+ * Where README's relative links point in the Marketplace/Extensions view. vsce only guesses them for
+ * GitHub/GitLab repositories; for others derive them from package.json's repository URL.
+ */
+function readmeLinkBase() {
+  const url = typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url;
+  if (!url || /github\.com|gitlab\.com/.test(url)) return {};
+  const base = url.replace(/^git\+/, "").replace(/\.git$/, "");
+  return { baseContentUrl: `${base}/blob/HEAD/`, baseImagesUrl: `${base}/raw/HEAD/` };
+}
+
 const REQUIRED = ["dist/extension.js", "dist/ts-plugin.js", "dist/sdk/index.d.ts", "dist/sql-wasm.wasm", "node_modules/sluice-ts-plugin/index.js"];
 
 /** Files to add under extension/: [path in the vsix (relative to extension/), absolute source]. */
@@ -119,7 +130,7 @@ export async function packageVsix({ out, target = currentTarget(), quiet = false
     const packed = path.join(tmp, "vsce.vsix");
     if (quiet) console.log = () => {};
     try {
-      await createVSIX({ cwd: ROOT, packagePath: packed, dependencies: false, useYarn: false, target });
+      await createVSIX({ cwd: ROOT, packagePath: packed, dependencies: false, useYarn: false, target, ...readmeLinkBase() });
     } finally {
       console.log = log;
     }

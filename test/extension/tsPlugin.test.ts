@@ -63,6 +63,32 @@ function errors(ls: ts.LanguageService, file: string): string[] {
     .map((d) => `${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
 }
 
+describe("dist/sdk (the SDK's declarations)", () => {
+  test("are self-contained: copied away from node_modules, with no @types, they compile without errors", () => {
+    const copy = path.join(dir, "copied-sdk");
+    fs.cpSync(path.join(DIST, "sdk"), copy, { recursive: true, filter: (src) => !src.endsWith(".js") && !src.endsWith(".map") });
+    const program = ts.createProgram([path.join(copy, "index.d.ts")], {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      types: [],
+      skipLibCheck: false,
+      noEmit: true,
+    });
+    const diagnostics = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(), ...program.getSemanticDiagnostics()]
+      .map((d) => `${d.file ? path.relative(copy, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`);
+    // References to Node's globals (NodeJS.ProcessEnv, Buffer, ...) degrade to `any` in a workspace
+    // without @types/node, which only matters to someone who uses that very type; anything else
+    // (an unresolved import above all) breaks the SDK's types, so it fails the test.
+    const nodeGlobals = diagnostics.filter((d) => /Cannot find (name|namespace) '(NodeJS|Buffer|process|NodeRequire|__dirname)'/.test(d));
+    if (nodeGlobals.length) console.warn(`  warning: the SDK's declarations use Node's global types:\n    ${nodeGlobals.join("\n    ")}`);
+    assert.deepEqual(diagnostics.filter((d) => !nodeGlobals.includes(d)), []);
+    const outside = program.getSourceFiles().map((sf) => sf.fileName).filter((f) => !f.startsWith(copy) && !f.includes("/typescript/lib/"));
+    assert.deepEqual(outside, [], "every declaration comes from the copy (or TypeScript's own lib)");
+  });
+});
+
 describe("sluice-ts-plugin", () => {
   test("without the plugin, \"sluice\" does not resolve (control)", () => {
     const file = path.join(dir, "control.ts");
