@@ -4,6 +4,8 @@ import type { DefinitionsSnapshot } from "../engine/definitions/snapshot";
 import { formatLoadError } from "../engine/definitions/snapshot";
 import type { RunRecord, StoredEvent } from "../engine/events";
 import type { PreparedRun } from "../engine/instance";
+import type { PoolInfo } from "../engine/pools/poolStore";
+import type { InstanceInfo } from "../engine/rpc/api";
 import type { InputSource } from "../engine/execution/plan";
 
 export function print(text: string): void {
@@ -135,7 +137,18 @@ function indent(text: string): string {
 }
 
 export function runJson(r: RunRecord) {
-  return { runId: r.runId, jobName: r.jobName, status: r.status, tags: r.tags, createTime: r.createTime, startTime: r.startTime, endTime: r.endTime };
+  return {
+    runId: r.runId,
+    jobName: r.jobName,
+    status: r.status,
+    tags: r.tags,
+    createTime: r.createTime,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    // Why a queued run still waits, in words and as data (see daemons/queueCoordinator.ts).
+    queueReason: r.status === "QUEUED" ? ((r.meta?.queueReason as string | undefined) ?? null) : null,
+    queueBlock: r.status === "QUEUED" ? (r.meta?.queueBlock ?? null) : null,
+  };
 }
 
 function duration(r: RunRecord): string {
@@ -152,7 +165,7 @@ export function runListText(runs: RunRecord[]): string {
   if (runs.length === 0) return "No runs.";
   return table([
     ["RUN ID", "JOB", "STATUS", "CREATED", "DURATION", "WAITING ON"],
-    ...runs.map((r) => [r.runId, r.jobName, r.status, time(r.createTime), duration(r), (r.meta?.queueReason as string | undefined) ?? ""]),
+    ...runs.map((r) => [r.runId, r.jobName, r.status, time(r.createTime), duration(r), r.status === "QUEUED" ? ((r.meta?.queueReason as string | undefined) ?? "") : ""]),
   ]);
 }
 
@@ -176,7 +189,7 @@ export function runShowText(r: RunRecord, events: StoredEvent[]): string {
     `  ended:    ${time(r.endTime)}`,
     `  duration: ${duration(r)}`,
   ];
-  if (r.meta?.queueReason) lines.push(`  waiting:  ${r.meta.queueReason as string}`);
+  if (r.status === "QUEUED") lines.push(`  waiting:  ${(r.meta?.queueReason as string | undefined) ?? "for the queue daemon (\`sluice dev\`, VS Code or \`sluice job launch --wait\`) to look at it"}`);
   if (Object.keys(r.tags).length) lines.push(`  tags:     ${Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(", ")}`);
   if (r.opSelection) lines.push(`  selection: ${r.opSelection.join(", ")}`);
   if (steps.size > 0) {
@@ -191,4 +204,47 @@ export function runShowText(r: RunRecord, events: StoredEvent[]): string {
 export function logsText(events: StoredEvent[]): string {
   if (events.length === 0) return "No log messages.";
   return events.map(eventLine).join("\n");
+}
+
+/** `sluice instance info`: every resolved key with its value and where it came from. */
+export function instanceInfoText(info: InstanceInfo): string {
+  const lines = [`Instance ${info.home}`, `  workspace: ${info.workspace}`];
+  if (info.owner) {
+    lines.push(`  owner:     pid ${info.owner.pid} (${info.owner.role}) since ${time(info.owner.startedAt)}${info.owner.daemons === false ? ", no daemons" : info.owner.daemons ? ", daemons running" : ""}`);
+  } else lines.push("  owner:     none (no process owns the instance; queued runs wait for `sluice dev`)");
+  lines.push(`  runs:      ${info.runs.queued} queued, ${info.runs.inProgress} in progress`);
+  lines.push("");
+  const state = !info.config.exists ? "not found, all defaults" : info.config.valid ? "valid" : "INVALID";
+  lines.push(`Config ${info.config.file} (${state})`);
+  if (info.config.errorText) lines.push(...info.config.errorText.split("\n").map((l) => `  ${l}`));
+  const rows: string[][] = [];
+  const walk = (value: unknown, path: string[]) => {
+    const key = path.join(".");
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && !(key in info.config.sources)) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, [...path, k]);
+      return;
+    }
+    rows.push([`  ${key}`, JSON.stringify(value), info.config.sources[key] ?? "default"]);
+  };
+  walk(info.config.values, []);
+  lines.push(table([["  KEY", "VALUE", "FROM"], ...rows]));
+  if (info.pools.length > 0) {
+    lines.push("", "Pools:");
+    lines.push(table(info.pools.map((p) => [`  ${p.pool}`, p.limit === null ? "unlimited" : `${p.claimed}/${p.limit} slots occupied`, p.pending ? `${p.pending} waiting` : ""])));
+  }
+  return lines.join("\n");
+}
+
+/** `sluice instance concurrency get`: Dagster's `"pool": claimed / slots slots occupied`, then holders and waiters. */
+export function concurrencyText(infos: PoolInfo[], all: boolean): string {
+  if (infos.length === 0) return all ? "No pools have limits or claims." : "";
+  const lines: string[] = [];
+  for (const p of infos) {
+    if (p.limit === null) lines.push(`"${p.pool}": no limit (unlimited)`);
+    else lines.push(`"${p.pool}": ${p.claimed.length} / ${p.limit} slots occupied${p.usingDefault ? " (default_limit)" : ""}`);
+    for (const c of p.claimed) lines.push(`  slot held by run ${c.runId} step ${c.stepKey}${c.deleted ? " (above the current limit; goes away when freed)" : ""}`);
+    const waiting = p.pending.filter((x) => !x.assigned);
+    waiting.forEach((w, i) => lines.push(`  waiting #${i + 1}: run ${w.runId} step ${w.stepKey} (priority ${w.priority}, since ${time(w.createTime)})`));
+  }
+  return lines.join("\n");
 }

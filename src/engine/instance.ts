@@ -1,21 +1,27 @@
 // The one facade over an instance (a workspace and its `.sluice` home): definitions, plans, runs,
 // events. The CLI and the extension are thin adapters over this class.
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseYaml, formatIssue, type ConfigIssue } from "./config";
 import { issueAt } from "./config/yamlPositions";
 import { resolveExecutorConfig, validateRunConfig, validateRunConfigObject, type RunConfigJob } from "./config/runConfigSchema";
 import { CodeLocation } from "./definitions/codeLocation";
 import { formatLoadError, type DefinitionsSnapshot, type JobSnapshot } from "./definitions/snapshot";
-import type { EventsQuery, RunRecord, RunRecordsOptions, RunsFilter, SluiceEvent, StoredEvent } from "./events";
+import { IN_PROGRESS_STATUSES, type EventsQuery, type RunRecord, type RunRecordsOptions, type RunsFilter, type SluiceEvent, type StoredEvent } from "./events";
 import { effectiveExecutionConfig, retriesOf } from "./execution/customExecutor";
 import { mergeRunConfig } from "./execution/opConfig";
 import { FileOutputStore } from "./execution/outputs";
 import { buildPlan, PlanError, type ExecutionPlan } from "./execution/plan";
 import type { ResolvedExecutor } from "./execution/run";
-import { describeExit, RunWorkerProcess } from "./launcher/runWorkerProcess";
-import { acquireOwnership, type Ownership } from "./ownership";
+import { InstanceOwner, OwnerInputError, type CancelResult, type FreeResult } from "./launcher/owner";
+import { acquireOwnership, readOwner, ownerAlive, type Ownership } from "./ownership";
+import { discoverJobFiles } from "./definitions/discover";
+import { PoolStore, type PoolInfo } from "./pools/poolStore";
+import { OwnerServer } from "./rpc/server";
+import { socketPathFor } from "./rpc/protocol";
+import { ownerHandlers, toRpcError } from "./rpc/handlers";
+import type { ExecuteOptions, InstanceInfo, LaunchResult, OwnerApi, OwnerHello, WatchOptions } from "./rpc/api";
+import { describeConfigIssues, InstanceConfigState } from "./daemons/instanceConfigState";
 import { instanceHome } from "./paths";
 import { suggest } from "./config/fields";
 import { Store } from "./storage/store";
@@ -54,49 +60,111 @@ export interface InstanceOptions {
   /** Only read: for commands that must not take the instance from its owner. */
   readOnly?: boolean;
   importTimeoutMs?: number;
+  /** What kind of owner this is ("cli", "dev", "vscode"); written in the lock. Default "cli". */
+  role?: string;
+  /** Writers listen on the owner socket so that other processes can send requests (default true). */
+  serve?: boolean;
+  /** Where the owner's daemons report (default stderr). */
+  log?: (message: string) => void;
+  /** What run workers of queued runs print outside of captured steps (default stderr, prefixed). */
+  onWorkerOutput?: (runId: string, text: string, stream: "stdout" | "stderr") => void;
 }
 
-export class Instance {
+export class Instance implements OwnerApi {
+  readonly remote = false;
   private definitionsSnapshot: DefinitionsSnapshot | undefined;
   private readonly codeLocation: CodeLocation;
   readonly outputs: FileOutputStore;
+  /** Owner-only machinery (writers): event hub, pools, launcher, queue daemon. */
+  private readonly owner: InstanceOwner | undefined;
+  private server: OwnerServer | undefined;
+  private readonly readOnlyConfig: InstanceConfigState | undefined;
+  private closed = false;
 
   private constructor(
     readonly workspace: string,
     readonly home: string,
     readonly store: Store,
     private readonly ownership: Ownership | undefined,
-    options: InstanceOptions,
+    private readonly options: InstanceOptions,
   ) {
     this.codeLocation = new CodeLocation(workspace, home, { importTimeoutMs: options.importTimeoutMs });
     this.outputs = new FileOutputStore(join(home, "storage"));
+    if (ownership) this.owner = new InstanceOwner({ workspace, home, store, log: options.log, onWorkerOutput: options.onWorkerOutput });
+    else this.readOnlyConfig = new InstanceConfigState(workspace);
   }
 
+  /**
+   * Opens the instance of a workspace. A writer becomes the home's owner (DESIGN.md rule 3): it
+   * takes the lock (InstanceOwnedError when another live process has it), cleans up after a dead
+   * owner, and listens on the owner socket for other processes' requests.
+   */
   static async open(workspaceDir: string, options: InstanceOptions = {}): Promise<Instance> {
     const workspace = resolve(workspaceDir);
     const home = instanceHome(workspace);
-    const ownership = options.readOnly ? undefined : acquireOwnership(home);
+    const socket = socketPathFor(home);
+    const ownership = options.readOnly ? undefined : acquireOwnership(home, { role: options.role ?? "cli", socket });
+    let instance: Instance | undefined;
     try {
       const store = await Store.open({ home, readOnly: options.readOnly });
-      return new Instance(workspace, home, store, ownership, options);
+      instance = new Instance(workspace, home, store, ownership, options);
+      if (instance.owner) {
+        instance.owner.recoverOrphanedRuns();
+        if (options.serve !== false) {
+          instance.server = new OwnerServer(ownerHandlers(instance), toRpcError);
+          await instance.server.listen(socket);
+        }
+      }
+      return instance;
     } catch (e) {
-      ownership?.release();
+      if (instance) await instance.close();
+      else ownership?.release();
       throw e;
     }
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.server?.close();
+    if (this.owner) await this.owner.shutdown();
     this.codeLocation.dispose();
     this.store.close();
     this.ownership?.release();
+  }
+
+  /** Whether this process owns the home (a writer). */
+  get isOwner(): boolean {
+    return this.owner !== undefined;
+  }
+
+  private requireOwner(): InstanceOwner {
+    if (!this.owner) throw new Error("this instance was opened read-only; open it as the owner to change runs");
+    return this.owner;
   }
 
   // -------------------------------------------------------------------------------------------
   // definitions
 
   async definitions(reload = false): Promise<DefinitionsSnapshot> {
-    if (!this.definitionsSnapshot || reload) this.definitionsSnapshot = await this.codeLocation.load();
+    if (!this.definitionsSnapshot || reload || this.jobFilesChanged()) this.definitionsSnapshot = await this.codeLocation.load();
     return this.definitionsSnapshot;
+  }
+
+  /** A long-lived owner (`sluice dev`, VS Code) re-loads definitions when job files changed since the last load. */
+  private jobFilesChanged(): boolean {
+    const snap = this.definitionsSnapshot;
+    if (!snap || !this.owner || (this.options.role ?? "cli") === "cli") return false;
+    const known = new Set(snap.files.map((f) => f.path));
+    const now = discoverJobFiles(this.workspace);
+    if (now.length !== known.size || now.some((f) => !known.has(f))) return true;
+    return now.some((f) => {
+      try {
+        return statSync(f).mtimeMs > snap.loadedAt;
+      } catch {
+        return true;
+      }
+    });
   }
 
   async job(name: string): Promise<JobSnapshot> {
@@ -202,63 +270,145 @@ export class Instance {
    * Runs now in a run worker, bypassing the queue (`sluice job execute`). The worker ends with
    * this process: killing the CLI kills the run, as with `dagster job execute`.
    */
-  async executeForeground(prepared: PreparedRun, options: { onEvents?: (events: StoredEvent[]) => void; signal?: AbortSignal } = {}): Promise<RunRecord> {
+  async executeForeground(
+    prepared: PreparedRun,
+    options: { onEvents?: (events: StoredEvent[]) => void; signal?: AbortSignal; onOutput?: (text: string, stream: "stdout" | "stderr") => void } = {},
+  ): Promise<RunRecord> {
     const defs = await this.definitions();
-    const runId = randomUUID();
-    this.store.createRun({
-      runId,
+    return this.requireOwner().executeNow(this.submitInput(prepared, defs), options);
+  }
+
+  private submitInput(prepared: PreparedRun, defs: DefinitionsSnapshot) {
+    return {
       jobName: prepared.job.name,
-      tags: prepared.tags,
+      plan: prepared.plan,
+      executor: prepared.executor,
       runConfig: prepared.runConfig,
-      opSelection: prepared.selection ?? null,
-      stepKeysToExecute: prepared.selection ? prepared.plan.steps.map((s) => s.key) : null,
-      assetSelection: prepared.job.kind === "assetJob" ? prepared.plan.steps.flatMap((s) => (s.assetKey ? [s.assetKey] : [])) : null,
-    });
-    const record = (events: SluiceEvent[]) => {
-      const stored = this.store.appendEvents(events);
-      options.onEvents?.(stored);
+      tags: prepared.tags,
+      selection: prepared.selection,
+      assetJob: prepared.job.kind === "assetJob",
+      files: defs.files,
     };
-    record([{ runId, type: "RUN_STARTING", timestamp: Date.now(), level: "INFO", message: `Launching run worker for run of "${prepared.job.name}".` }]);
-    const worker = new RunWorkerProcess(
-      {
-        runId,
-        jobName: prepared.job.name,
-        workspace: this.workspace,
-        home: this.home,
-        files: defs.files,
-        plan: prepared.plan,
-        runConfig: prepared.runConfig,
-        runTags: prepared.tags,
-        executor: prepared.executor,
-        exitWithOwner: true,
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // the owner's operations (OwnerApi: the same calls arrive from other processes over the socket)
+
+  async hello(): Promise<OwnerHello> {
+    const info = this.ownership?.info;
+    return { pid: process.pid, role: info?.role ?? "reader", daemons: this.owner?.daemonsRunning ?? false, workspace: this.workspace, home: this.home };
+  }
+
+  /** `sluice job launch`: validates exactly as execute does, then submits: QUEUED with RUN_ENQUEUED. */
+  async launch(request: LaunchRequest): Promise<LaunchResult> {
+    const owner = this.requireOwner();
+    const prepared = await this.prepare(request);
+    const defs = await this.definitions();
+    const run = owner.submit(this.submitInput(prepared, defs));
+    return { run, daemonRunning: owner.daemonsRunning, owner: { pid: process.pid, role: this.ownership!.info.role } };
+  }
+
+  /** `sluice job execute` (also on behalf of another process). */
+  async execute(request: LaunchRequest, options: ExecuteOptions = {}): Promise<RunRecord> {
+    const prepared = await this.prepare(request);
+    return this.executeForeground(prepared, options);
+  }
+
+  /** Streams a run's events until it is finished. */
+  async watchRun(runId: string, options: WatchOptions = {}): Promise<RunRecord> {
+    return this.asInput(() => this.requireOwner().watchRun(this.run(runId).runId, options));
+  }
+
+  async cancel(runId: string): Promise<CancelResult> {
+    return this.asInput(() => this.requireOwner().cancel(this.run(runId).runId));
+  }
+
+  async setConcurrencyLimit(pool: string, limit: number): Promise<string> {
+    return this.asInput(() => this.requireOwner().setConcurrencyLimit(pool, limit));
+  }
+
+  async concurrencyInfo(pool?: string): Promise<PoolInfo[]> {
+    if (this.owner) return this.owner.concurrencyInfo(pool);
+    const defaultLimit = this.readOnlyConfig!.config.concurrency.pools.default_limit;
+    const pools = new PoolStore(this.store);
+    return (pool ? [pool] : pools.pools()).map((p) => pools.info(p, defaultLimit));
+  }
+
+  async freeConcurrencySlots(runId: string): Promise<FreeResult> {
+    const id = this.store.getRun(runId)?.runId ?? this.findRunByPrefix(runId)?.runId ?? runId;
+    return this.asInput(() => this.requireOwner().freeConcurrencySlots(id));
+  }
+
+  /** The resolved instance config with where each value came from, the owner, and queue/pool state. */
+  async info(): Promise<InstanceInfo> {
+    const report = this.owner ? this.owner.configReport() : this.readOnlyConfig!.report();
+    const owner = this.ownership?.info ?? readOwner(this.home);
+    const live = owner && (owner.pid === process.pid || ownerAlive(owner)) ? owner : undefined;
+    return {
+      workspace: this.workspace,
+      home: this.home,
+      owner: live ? { pid: live.pid, role: live.role, startedAt: live.startedAt, socket: live.socket ?? null, daemons: live.pid === process.pid ? this.owner?.daemonsRunning ?? false : null } : null,
+      config: {
+        file: report.file,
+        exists: report.exists,
+        valid: report.issues.length === 0,
+        usingLastValid: report.usingLastValid,
+        issues: report.issues.map((i) => ({ file: i.file, line: i.line, column: i.column, keyPath: i.keyPath, message: i.message })),
+        errorText: report.issues.length > 0 ? describeConfigIssues(report) : null,
+        values: report.config,
+        sources: report.sources,
       },
-      {
-        onEvents: record,
-        onQuery: async (method, args) => {
-          if (method === "getRunRecords") return this.store.getRunRecords(args[0] as RunsFilter | undefined, args[1] as RunRecordsOptions | undefined);
-          throw new Error(`unknown query ${method}`);
-        },
-        onOutput: (text) => process.stderr.write(text),
+      runs: {
+        queued: this.store.countRuns({ statuses: ["QUEUED"] }),
+        inProgress: this.store.countRuns({ statuses: [...IN_PROGRESS_STATUSES] }),
       },
-    );
-    this.store.setRunMeta(runId, { workerPid: worker.pid });
-    const onAbort = () => worker.interrupt("shutdown");
-    options.signal?.addEventListener("abort", onAbort);
-    const exit = await worker.exited;
-    options.signal?.removeEventListener("abort", onAbort);
-    const run = this.store.getRun(runId)!;
-    if (run.status !== "SUCCESS" && run.status !== "FAILURE" && run.status !== "CANCELED") {
-      record([{
-        runId,
-        type: "RUN_FAILURE",
-        timestamp: Date.now(),
-        level: "ERROR",
-        message: `Run worker (pid ${exit.pid}) ${describeExit(exit)} before the run finished.`,
-        data: { failureReason: "UNEXPECTED_TERMINATION", exitCode: exit.code, signal: exit.signal },
-      }]);
+      pools: (await this.concurrencyInfo()).map((p) => ({ pool: p.pool, limit: p.limit, claimed: p.claimed.length, pending: p.pending.filter((x) => !x.assigned).length })),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // daemons and the event hub (owner only)
+
+  /** Runs the queue daemon (and later the other daemons) in this process. */
+  startDaemons(): void {
+    this.requireOwner().startDaemons();
+  }
+
+  stopDaemons(): void {
+    this.owner?.stopDaemons();
+  }
+
+  get daemonsRunning(): boolean {
+    return this.owner?.daemonsRunning ?? false;
+  }
+
+  /** Stores events through the owner's hub (status, slot release on run end, queue wakeups, listeners). */
+  recordEvents(events: SluiceEvent[]): StoredEvent[] {
+    return this.requireOwner().record(events);
+  }
+
+  /** Every batch of stored events, as it is stored (owner only). Returns the unsubscribe function. */
+  onEvents(listener: (events: StoredEvent[]) => void): () => void {
+    return this.requireOwner().onEvents(listener);
+  }
+
+  /** Stops launching and waits until every run worker of this owner has exited. */
+  async drain(): Promise<void> {
+    await this.owner?.drain();
+  }
+
+  /** Run ids whose workers this owner runs. */
+  get activeRuns(): string[] {
+    return this.owner?.launcher.active ?? [];
+  }
+
+  private async asInput<T>(body: () => T | Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (e) {
+      if (e instanceof OwnerInputError) throw new InputError(e.message);
+      throw e;
     }
-    this.store.flush();
-    return this.store.getRun(runId)!;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -189,6 +189,7 @@ async function runWorker(): Promise<void> {
     logsDir: join(request.home, "logs"),
     claim: claims?.claim,
     release: claims?.release,
+    onClaimChange: claims?.onChange,
   });
   if (outcome.status === "INTERRUPTED") {
     if (interruptReason === "cancel") {

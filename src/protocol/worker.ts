@@ -32,6 +32,11 @@ export const childMessageSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("events"), events: z.array(eventSchema) }),
   z.object({ t: z.literal("query"), id: z.number(), method: z.literal("getRunRecords"), args: z.array(z.unknown()) }),
   z.object({ t: z.literal("done"), status: z.string() }),
+  // Pool slots (op granularity): a step about to run asks the owner for a slot of its pool;
+  // `holding` lists the run's steps that hold slots and may still be running (see PoolStore.claim).
+  z.object({ t: z.literal("claim"), stepKey: z.string(), pool: z.string(), priority: z.number().int(), holding: z.array(z.string()) }),
+  // The step is done with its slot (success, failure, or before a retry).
+  z.object({ t: z.literal("release"), stepKey: z.string() }),
   z.object({ t: z.literal("error"), message: z.string() }),
 ]);
 export type ChildMessage = z.infer<typeof childMessageSchema>;
@@ -42,7 +47,14 @@ export type OwnerMessage =
   | { t: "validate"; id: number; job: string; runConfig: Record<string, unknown> }
   | { t: "run"; request: RunWorkerRequest }
   | { t: "queryResult"; id: number; result?: unknown; error?: string }
-  | { t: "interrupt"; reason: "cancel" | "shutdown" };
+  | { t: "interrupt"; reason: "cancel" | "shutdown" }
+  /** Answer to a claim: CLAIMED/UNLIMITED = go; BLOCKED = wait for `slotGranted`. */
+  | { t: "claimResult"; stepKey: string; pool: string; status: "CLAIMED" | "BLOCKED" | "UNLIMITED" }
+  /** A blocked step got its slot (someone released one, or the limit was raised). */
+  | { t: "slotGranted"; stepKey: string; pool: string };
+
+/** How the run worker treats pools: "op" = steps claim slots from the owner; "off" = never claim (run granularity). */
+export type PoolClaimMode = "op" | "off";
 
 export interface RunWorkerRequest {
   runId: string;
@@ -57,6 +69,8 @@ export interface RunWorkerRequest {
   executor: unknown;
   /** Foreground runs (`sluice job execute`) end with their owner. */
   exitWithOwner: boolean;
+  /** Pool slot claims (absent = "off"). */
+  pools?: PoolClaimMode;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -275,6 +275,7 @@ class MultiprocessExecution {
     if (run.logsDir) mkdirSync(join(run.logsDir, run.runId), { recursive: true });
     const onAbort = () => this.wake();
     run.signal?.addEventListener("abort", onAbort);
+    run.onClaimChange?.(() => this.wake()); // a pool slot was granted: schedule at once
     try {
       if (this.forkserver) {
         const n = Math.min(this.maxConcurrent, run.plan.steps.length);

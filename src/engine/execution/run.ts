@@ -49,6 +49,12 @@ export interface ExecutorRun {
   /** Frees what `claim` took once the step is done with this attempt. */
   release?: (step: PlanStep) => void;
   onBlocked?: (step: PlanStep, reason: string) => void;
+  /**
+   * Registers a callback for when a pool claim is answered or a waiting step is granted a slot
+   * (claims go to the instance owner asynchronously): an executor waiting on claims should ask
+   * `claim` again at once instead of at its next poll.
+   */
+  onClaimChange?: (wake: () => void) => void;
   /** How other processes can rebuild this run's job; absent for ephemeral runs (executeInProcess). */
   reconstructable?: ReconstructableRun;
   /** Root of compute logs (`.sluice/logs`); absent = stdout/stderr are not captured. */
@@ -105,6 +111,7 @@ export interface RunRequest {
   claim?: ExecutorRun["claim"];
   release?: ExecutorRun["release"];
   onBlocked?: ExecutorRun["onBlocked"];
+  onClaimChange?: ExecutorRun["onClaimChange"];
   reconstructable?: ReconstructableRun;
   logsDir?: string;
 }
@@ -156,6 +163,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
       claim: req.claim,
       release: req.release,
       onBlocked: req.onBlocked,
+      onClaimChange: req.onClaimChange,
       reconstructable: req.reconstructable,
       logsDir: req.logsDir,
       runStep: (step, previousAttempts) => runStepInProcess(run, step, previousAttempts),
