@@ -63,9 +63,10 @@ const builds = [
 if (existsSync("src/extension/extension.ts")) {
   builds.push({ ...node, entryPoints: { extension: "src/extension/extension.ts" }, outdir: "dist" });
 }
-if (existsSync("webview-ui/src/main.ts")) {
-  builds.push({ bundle: true, platform: "browser", target: "es2022", format: "iife", sourcemap: "linked",
-    logLevel: "warning", entryPoints: { "webview/main": "webview-ui/src/main.ts" }, outdir: "dist" });
+if (existsSync("webview-ui/build.mjs")) {
+  // The panel's webview (dist/webview/): app bundle with its layout worker, styles, codicons.
+  const { webviewBuilds } = await import("./webview-ui/build.mjs");
+  builds.push(...webviewBuilds());
 }
 
 if (watch) {
