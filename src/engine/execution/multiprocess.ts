@@ -17,7 +17,7 @@
 //   left its heap close to its `sluice/max_memory_mb` limit, after a timed-out step, and after
 //   `max_steps_per_worker` steps.
 import { fork, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync } from "node:fs";
+import { appendFileSync, closeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { SluiceEvent } from "../events";
 import { parseStepWorkerMessage, type StepWorkerCommand, type StepWorkerInit, type StepWorkerMessage } from "../../protocol/worker";
@@ -39,6 +39,8 @@ export function stepWorkerEntry(): string {
 const POOL_RETRY_MS = 1000;
 /** Grace period between SIGTERM and SIGKILL when interrupting step workers. */
 const INTERRUPT_GRACE_MS = 3000;
+/** Time a step worker may take to start a timed step, on top of the step's own limit. */
+const STARTUP_GRACE_SECONDS = 10;
 /** A forkserver worker whose heap is above this share of its limit after a step is replaced. */
 const HEAP_RECYCLE_SHARE = 0.8;
 
@@ -52,6 +54,9 @@ interface Assignment {
   limits: StepLimits;
   timer?: NodeJS.Timeout;
   startedAt: number;
+  /** The worker reported the step's start (STEP_START / STEP_RESTARTED). */
+  started?: boolean;
+  onTimeout: () => void;
 }
 
 interface WorkerHandlers {
@@ -119,18 +124,39 @@ class StepWorker {
   }
 
   assign(step: PlanStep, previousAttempts: number, limits: StepLimits, onTimeout: () => void): void {
-    const assignment: Assignment = { step, limits, startedAt: Date.now() };
-    if (limits.timeoutSeconds !== undefined) {
-      assignment.timer = setTimeout(() => {
-        if (this.current !== assignment) return;
-        this.killReason = { kind: "timeout", seconds: limits.timeoutSeconds! };
-        this.child.kill("SIGKILL");
-        onTimeout();
-      }, limits.timeoutSeconds * 1000);
-    }
+    const assignment: Assignment = { step, limits, startedAt: Date.now(), onTimeout };
     this.current = assignment;
+    this.stderrBuffer = "";
+    this.armTimeout(assignment);
     if (this.init.steps) this.post({ t: "step", step: step.key, previousAttempts, ...(limits.timeoutSeconds !== undefined ? { eager: true } : {}) });
     else this.post({ t: "step", step, previousAttempts });
+  }
+
+  /**
+   * The time limit counts from the step's start (its STEP_START / STEP_RESTARTED, which a timed
+   * step's worker sends before running the op): a worker's start-up is not the step's time. Until
+   * then the limit plus STARTUP_GRACE_SECONDS applies, so a worker stuck starting is stopped too.
+   */
+  armTimeout(assignment: Assignment): void {
+    const limit = assignment.limits.timeoutSeconds;
+    if (limit === undefined) return;
+    const seconds = assignment.started ? limit : limit + STARTUP_GRACE_SECONDS;
+    if (assignment.timer) clearTimeout(assignment.timer);
+    assignment.timer = setTimeout(() => {
+      if (this.current !== assignment) return;
+      this.killReason = { kind: "timeout", seconds: limit };
+      this.child.kill("SIGKILL");
+      assignment.onTimeout();
+    }, seconds * 1000);
+  }
+
+  /** Called for every event of the current step: re-arms the time limit on its start. */
+  sawEvent(e: { type: string }): void {
+    const a = this.current;
+    if (a && !a.started && (e.type === "STEP_START" || e.type === "STEP_RESTARTED")) {
+      a.started = true;
+      this.armTimeout(a);
+    }
   }
 
   finishAssignment(): Assignment | undefined {
@@ -143,6 +169,19 @@ class StepWorker {
   stderrTail(): string {
     if (this.single && this.logFiles) return readTail(this.logFiles.stderr, 8192);
     return this.stderrBuffer;
+  }
+
+  /**
+   * A pooled worker that died in a step: what it wrote to stderr outside JavaScript (a V8 fatal
+   * error, for one) is added to the step's .err log, where a spawn worker's would be.
+   */
+  keepStderrIn(logsDir: string | undefined, runId: string, stepKey: string): void {
+    if (this.single || !logsDir || this.stderrBuffer.length === 0) return;
+    try {
+      appendFileSync(computeLogPaths(logsDir, runId, stepKey).stderr, this.stderrBuffer);
+    } catch {
+      // the log is best effort
+    }
   }
 
   retire(): void {
@@ -181,7 +220,7 @@ function describeDeath(worker: StepWorker, assignment: Assignment, code: number 
     const message = timeoutMessage(key, worker.killReason.seconds);
     return { message, engine: `Step worker (pid ${worker.pid}) for step "${key}" was stopped: time limit of ${worker.killReason.seconds} seconds reached.`, error: { name: "StepTimeoutError", message, source: "USER_CODE_ERROR" }, reason: "timeout" };
   }
-  if (worker.killReason?.kind === "interrupt") {
+  if (worker.killReason?.kind === "interrupt" || signal === "SIGINT") {
     const message = `Execution of step "${key}" was interrupted.`;
     return { message, engine: `Step worker (pid ${worker.pid}) for step "${key}" ${how} after the run was interrupted.`, error: { name: "InterruptedError", message, source: "INTERRUPT" }, reason: "interrupt" };
   }
@@ -440,7 +479,10 @@ class MultiprocessExecution {
     const { run } = this;
     switch (m.t) {
       case "events":
-        for (const e of m.events) run.events.forward(e as SluiceEvent);
+        for (const e of m.events) {
+          worker.sawEvent(e);
+          run.events.forward(e as SluiceEvent);
+        }
         return;
       case "stepDone": {
         for (const e of m.events) run.events.forward(e as SluiceEvent);
@@ -499,6 +541,7 @@ class MultiprocessExecution {
     const a = worker.finishAssignment();
     if (a) {
       const { run } = this;
+      worker.keepStderrIn(run.logsDir, run.runId, a.step.key);
       const death = describeDeath(worker, a, code, signal);
       if (death.reason === "interrupt") this.interruptedSteps++;
       run.events.engine(death.engine, { stepKey: a.step.key, level: "ERROR", data: { pid: worker.pid, exitCode: code, signal, reason: death.reason } });
@@ -589,8 +632,12 @@ export function runStepInWorker(run: ExecutorRun, step: PlanStep, previousAttemp
     run.events.emit("STEP_WORKER_STARTING", `Launching subprocess for "${step.key}" (it has a time or memory limit).`, { stepKey: step.key });
     const worker = new StepWorker(initFor(run, "fd", [], true), limits.maxMemoryMb, true, logs, {
       onMessage: (w, m) => {
-        if (m.t === "events") for (const e of m.events) run.events.forward(e as SluiceEvent);
-        else if (m.t === "stepDone") {
+        if (m.t === "events") {
+          for (const e of m.events) {
+            w.sawEvent(e);
+            run.events.forward(e as SluiceEvent);
+          }
+        } else if (m.t === "stepDone") {
           for (const e of m.events) run.events.forward(e as SluiceEvent);
           if (w.current?.step.key === m.stepKey) {
             w.finishAssignment();

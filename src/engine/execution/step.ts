@@ -88,7 +88,8 @@ function handleOpError(step: PlanStep, runtime: RuntimeStep, previousAttempts: n
     request = { maxRetries: e.maxRetries, seconds: e.secondsToWait ?? 0 };
   } else if (runtime.retryPolicy && !(isFailure(e) && !e.allowRetries)) {
     const policy = runtime.retryPolicy.toData();
-    request = { maxRetries: policy.maxRetries, seconds: retryDelaySeconds(policy, previousAttempts + 1) };
+    // Rounded to microseconds: 0.1 × (2² − 1) is 0.30000000000000004 in floating point.
+    request = { maxRetries: policy.maxRetries, seconds: Math.round(retryDelaySeconds(policy, previousAttempts + 1) * 1e6) / 1e6 };
   }
   const description = isFailure(e) ? e.description || e.message : undefined;
   const metadata = isFailure(e) ? e.metadata : undefined;

@@ -293,3 +293,6 @@ process.on("message", (command: StepWorkerCommand) => {
 });
 // The run worker went away: nothing to report to any more.
 process.on("disconnect", () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group: the run worker decides what happens to
+// its step workers (it stops them with SIGTERM), so a step is not cut short behind its back.
+process.on("SIGINT", () => undefined);
