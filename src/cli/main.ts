@@ -241,7 +241,11 @@ async function instanceCommand(sub: string | undefined, rest: string[]): Promise
       });
     }
     case "concurrency": {
-      const { values, positionals } = parse(rest, { ...GLOBAL, all: { type: "boolean" } });
+      // A negative limit ("set db -1") is a value, not an option: pass it after "--" so that it
+      // reaches the limit check (which explains what is allowed).
+      const negative = rest.filter((a) => /^-\d+$/.test(a));
+      const args0 = negative.length ? [...rest.filter((a) => !/^-\d+$/.test(a)), "--", ...negative] : rest;
+      const { values, positionals } = parse(args0, { ...GLOBAL, all: { type: "boolean" } });
       const [action, ...args] = positionals;
       switch (action) {
         case "set": {

@@ -73,6 +73,7 @@ export interface InstanceOptions {
 export class Instance implements OwnerApi {
   readonly remote = false;
   private definitionsSnapshot: DefinitionsSnapshot | undefined;
+  private loadingDefinitions: Promise<DefinitionsSnapshot> | undefined;
   private readonly codeLocation: CodeLocation;
   readonly outputs: FileOutputStore;
   /** Owner-only machinery (writers): event hub, pools, launcher, queue daemon. */
@@ -147,8 +148,22 @@ export class Instance implements OwnerApi {
   // definitions
 
   async definitions(reload = false): Promise<DefinitionsSnapshot> {
-    if (!this.definitionsSnapshot || reload || this.jobFilesChanged()) this.definitionsSnapshot = await this.codeLocation.load();
-    return this.definitionsSnapshot;
+    // One load at a time: an owner answers many requests at once, and a new load would stop the
+    // code-location process of the one in flight.
+    if (this.loadingDefinitions) return this.loadingDefinitions;
+    if (this.definitionsSnapshot && !reload && !this.jobFilesChanged()) return this.definitionsSnapshot;
+    this.loadingDefinitions = this.codeLocation.load().then(
+      (snapshot) => {
+        this.definitionsSnapshot = snapshot;
+        this.loadingDefinitions = undefined;
+        return snapshot;
+      },
+      (e: unknown) => {
+        this.loadingDefinitions = undefined;
+        throw e;
+      },
+    );
+    return this.loadingDefinitions;
   }
 
   /** A long-lived owner (`sluice dev`, VS Code) re-loads definitions when job files changed since the last load. */

@@ -325,10 +325,18 @@ function releaseWaitersOfUnlimited(db: SqlWriter, pool: string, _now: number): S
 
 function freeWhere(db: SqlWriter, where: string, params: string[], now: number): SlotGrant[] {
   const pools = new Set<string>();
-  for (const s of db.all<{ id: number; pool: string; deleted: number }>(`SELECT id, pool, deleted FROM concurrency_slots WHERE ${where}`, params)) {
+  // Surplus rows (above a lowered limit) that the freed steps held simply go away first.
+  for (const p of db.all<{ pool: string }>(`SELECT DISTINCT pool FROM concurrency_slots WHERE deleted = 1 AND ${where}`, params)) pools.add(p.pool);
+  db.run(`DELETE FROM concurrency_slots WHERE deleted = 1 AND ${where}`, params);
+  for (const s of db.all<{ id: number; pool: string }>(`SELECT id, pool FROM concurrency_slots WHERE ${where}`, params)) {
     pools.add(s.pool);
-    if (s.deleted) db.run("DELETE FROM concurrency_slots WHERE id = ?", [s.id]);
-    else db.run("UPDATE concurrency_slots SET run_id = NULL, step_key = NULL WHERE id = ?", [s.id]);
+    // While a lowered pool still has surplus holders, a freed slot is not free: it takes the place
+    // of a surplus row (which becomes a regular slot), so holders never exceed the new limit.
+    const surplus = db.get<{ id: number }>("SELECT id FROM concurrency_slots WHERE pool = ? AND deleted = 1 ORDER BY id ASC LIMIT 1", [s.pool]);
+    if (surplus) {
+      db.run("DELETE FROM concurrency_slots WHERE id = ?", [s.id]);
+      db.run("UPDATE concurrency_slots SET deleted = 0 WHERE id = ?", [surplus.id]);
+    } else db.run("UPDATE concurrency_slots SET run_id = NULL, step_key = NULL WHERE id = ?", [s.id]);
   }
   for (const p of db.all<{ pool: string }>(`SELECT DISTINCT pool FROM pending_steps WHERE ${where}`, params)) pools.add(p.pool);
   db.run(`DELETE FROM pending_steps WHERE ${where}`, params);
