@@ -11,7 +11,7 @@
 // Prints numbers and ratios; never fails. Targets (issue 3): spawn ≤ 1.3× bare fork per task;
 // forkserver ≤ 3× bare pool per task and ≥ 10× spawn throughput.
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -141,9 +141,9 @@ interface ExecutorMeasure {
 
 let runCounter = 0;
 
-async function runExecutor(ws: Workspace, jobName: string, steps: number, startMethod: "spawn" | "forkserver", concurrency: number): Promise<ExecutorMeasure> {
+async function runExecutor(ws: Workspace, jobName: string, steps: number, startMethod: "spawn" | "forkserver", concurrency: number, only?: string[]): Promise<ExecutorMeasure> {
   const job = ws.jobs.get(jobName)!;
-  const keys = job.snapshot.steps.slice(0, steps).map((s) => s.key);
+  const keys = only ?? job.snapshot.steps.slice(0, steps).map((s) => s.key);
   const plan = buildPlan(job.snapshot, { stepKeys: keys });
   const events: SluiceEvent[] = [];
   const executor: ResolvedExecutor = {
@@ -190,6 +190,28 @@ function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
 }
 
+/** CPU time (ms) used so far by this process and by its children that have exited (Linux /proc). */
+function cpuMs(): { self: number; children: number } {
+  const u = process.cpuUsage();
+  let children = NaN;
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state): cutime and cstime are fields 16 and 17, in clock ticks (100 Hz).
+    children = ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    // not Linux: wall-clock numbers only
+  }
+  return { self: (u.user + u.system) / 1000, children };
+}
+
+async function measured<T>(body: () => Promise<T>): Promise<{ value: T; cpu: number }> {
+  const a = cpuMs();
+  const value = await body();
+  const b = cpuMs();
+  return { value, cpu: b.self - a.self + (b.children - a.children) };
+}
+
 async function main(): Promise<void> {
   const root = packageRoot();
   if (!existsSync(join(root, "dist", "stepWorker.js")) || !existsSync(sdkEntry())) {
@@ -202,17 +224,35 @@ async function main(): Promise<void> {
     const script = join(tmp, "child.js");
     writeFileSync(script, CHILD);
     const ws = await makeWorkspace(tmp, STEPS);
+    const wideKeys = ws.jobs.get("wide")!.snapshot.steps.map((s) => s.key);
+    const slices = Math.max(1, ROUNDS);
+    const slice = Math.ceil(STEPS / slices);
     console.log(`Multiprocess executor bench: ${STEPS}-step wide job of no-op steps, concurrency ${CONCURRENCY} (CPUs: ${availableParallelism()}), Node ${process.version}`);
-    console.log(`Sequential latency uses a ${LATENCY_STEPS}-step chain for spawn/fork and ${STEPS} for forkserver/pool; fast cases take the median of ${ROUNDS} rounds.\n`);
+    console.log(`spawn and bare fork alternate in ${slices} slices of ~${slice} steps (the machine's load changes); forkserver and the bare pool alternate ${ROUNDS} full rounds (median).`);
+    console.log(`Sequential latency: a ${LATENCY_STEPS}-step chain for spawn/fork, ${STEPS} for forkserver/pool, one step at a time.\n`);
 
     // Warm-up: creates the V8 code cache the step workers use, and warms the file system.
     await runExecutor(ws, "wide", Math.min(8, STEPS), "spawn", CONCURRENCY);
     await runExecutor(ws, "wide", Math.min(8, STEPS), "forkserver", CONCURRENCY);
     await bareFork(script, 4, CONCURRENCY);
 
-    // Throughput: the wide job, `concurrency` at a time.
-    const forkMs = await bareFork(script, STEPS, CONCURRENCY);
-    const spawn = await runExecutor(ws, "wide", STEPS, "spawn", CONCURRENCY);
+    // Throughput, spawn vs a fork per task: the whole wide job, in alternating slices.
+    let forkMs = 0;
+    let forkCpu = 0;
+    let spawnMs = 0;
+    let spawnCpu = 0;
+    for (let i = 0; i < slices; i++) {
+      const keys = wideKeys.slice(i * slice, Math.min(STEPS, (i + 1) * slice));
+      if (keys.length === 0) break;
+      const f = await measured(() => bareFork(script, keys.length, CONCURRENCY));
+      forkMs += f.value;
+      forkCpu += f.cpu;
+      const sp = await measured(() => runExecutor(ws, "wide", keys.length, "spawn", CONCURRENCY, keys));
+      spawnMs += sp.value.total;
+      spawnCpu += sp.cpu;
+    }
+
+    // Throughput, forkserver vs a pre-started pool.
     const poolRounds: number[] = [];
     const fsRounds: ExecutorMeasure[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -233,17 +273,12 @@ async function main(): Promise<void> {
       fsSeqRounds.push((await runExecutor(ws, "chain", STEPS, "forkserver", 1)).window);
     }
 
-    const perTask = {
-      fork: forkMs / STEPS,
-      spawn: spawn.total / STEPS,
-      pool: poolMs / STEPS,
-      forkserver: fsWindow / STEPS,
-    };
-    const w = [44, 12, 14, 16];
+    const w = [50, 12, 14, 12];
     console.log(row(["throughput (wide job, parallel)", "total", "per task", "tasks/s"], w));
-    const line = (name: string, total: number, n: number) => console.log(row([name, fmt(total), fmt(total / n), (n / (total / 1000)).toFixed(0)], w));
-    line("(a) bare fork per task", forkMs, STEPS);
-    line("multiprocess spawn (whole run)", spawn.total, STEPS);
+    const line = (name: string, total: number, n: number, extra = "") => console.log(row([name, fmt(total), fmt(total / n), (n / (total / 1000)).toFixed(0)], w) + extra);
+    const cpu = (ms: number, n: number) => (Number.isFinite(ms) ? `   CPU ${fmt(ms / n)}/task` : "");
+    line("(a) bare fork per task", forkMs, STEPS, cpu(forkCpu, STEPS));
+    line("multiprocess spawn (whole runs)", spawnMs, STEPS, cpu(spawnCpu, STEPS));
     line("(b) bare pre-started pool", poolMs, STEPS);
     line("multiprocess forkserver (steps, warm pool)", fsWindow, STEPS);
     line("multiprocess forkserver (whole run + pool start)", fsTotal, STEPS);
@@ -255,10 +290,10 @@ async function main(): Promise<void> {
     line("multiprocess forkserver (steps, warm pool)", median(fsSeqRounds), STEPS);
     console.log("");
     const ratio = (x: number, target: string, ok: boolean) => `${x.toFixed(2)}×  (target ${target}: ${ok ? "met" : "NOT met"})`;
-    const r1 = perTask.spawn / perTask.fork;
-    const r2 = perTask.forkserver / perTask.pool;
-    const r3 = perTask.spawn / perTask.forkserver;
-    console.log(`spawn per task / bare fork per task:        ${ratio(r1, "≤ 1.3×", r1 <= 1.3)}`);
+    const r1 = spawnMs / forkMs;
+    const r2 = fsWindow / poolMs;
+    const r3 = spawnMs / fsWindow;
+    console.log(`spawn per task / bare fork per task:        ${ratio(r1, "≤ 1.3×", r1 <= 1.3)}${Number.isFinite(spawnCpu) ? `   (CPU: ${(spawnCpu / forkCpu).toFixed(2)}×)` : ""}`);
     console.log(`forkserver per task / bare pool per task:   ${ratio(r2, "≤ 3×", r2 <= 3)}`);
     console.log(`forkserver throughput / spawn throughput:   ${ratio(r3, "≥ 10×", r3 >= 10)}`);
     console.log(`(latency) spawn / bare fork: ${(spawnSeq.total / LATENCY_STEPS / (forkSeq / LATENCY_STEPS)).toFixed(2)}×, forkserver / bare pool: ${(median(fsSeqRounds) / median(poolSeqRounds)).toFixed(2)}×`);

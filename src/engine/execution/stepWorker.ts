@@ -28,12 +28,15 @@ const heapLimited = process.execArgv.some((a) => a.startsWith("--max-old-space-s
 
 let sendTime = 0;
 let sends = 0;
+let stepArrivedAt = 0;
+let inStepTime = 0;
 function send(message: StepWorkerMessage, then?: () => void): void {
   if (!process.connected) {
     then?.();
     return;
   }
   const t = PROFILE ? performance.now() : 0;
+  if (PROFILE && message.t === "stepDone") inStepTime += t - stepArrivedAt;
   process.send!(message, undefined, {}, then ? () => then() : undefined);
   if (PROFILE) {
     sendTime += performance.now() - t;
@@ -41,7 +44,7 @@ function send(message: StepWorkerMessage, then?: () => void): void {
   }
 }
 process.on("exit", () => {
-  if (PROFILE && sends > 0) process.stderr.write(`[step worker ${process.pid}] ${sends} sends, ${((sendTime / sends) * 1000).toFixed(1)} µs each\n`);
+  if (PROFILE && sends > 0) process.stderr.write(`[step worker ${process.pid}] ${sends} sends, ${((sendTime / sends) * 1000).toFixed(1)} µs each; step handling ${((inStepTime / sends) * 1000).toFixed(1)} µs each\n`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +291,7 @@ process.on("message", (command: StepWorkerCommand) => {
     else q?.resolve(command.result);
     return;
   }
+  if (PROFILE && command.t === "step") stepArrivedAt = performance.now();
   queue.push(command);
   void drain();
 });
