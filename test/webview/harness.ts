@@ -13,6 +13,11 @@ import type { Route } from "../../src/protocol/webview";
 import type { WebviewDataSource } from "../../src/extension/webview/dataSource";
 import { THEMES, type ThemeName } from "./themes";
 
+// Functions passed to playwright run in the page; this Node project has no DOM types, so the
+// page globals they use are declared here (module-local, no runtime effect).
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const WEBVIEW_DIST = path.join(ROOT, "dist", "webview");
 export const RESULTS = path.join(ROOT, "test-results", "webview");
@@ -144,7 +149,7 @@ export async function openPanel(data: WebviewDataSource, opts: { theme?: ThemeNa
     ({ vars, bodyClass, state }) => {
       const w = window as unknown as Record<string, unknown>;
       w.__cspViolations = [];
-      document.addEventListener("securitypolicyviolation", (e) => (w.__cspViolations as string[]).push(`${e.violatedDirective}: ${e.blockedURI}`));
+      document.addEventListener("securitypolicyviolation", (e: { violatedDirective: string; blockedURI: string }) => (w.__cspViolations as string[]).push(`${e.violatedDirective}: ${e.blockedURI}`));
       let saved = state;
       w.acquireVsCodeApi = () => ({
         postMessage: (m: unknown) => (w.__sluicePost as (m: unknown) => void)(m),

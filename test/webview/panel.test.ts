@@ -8,6 +8,10 @@ import { after, describe, test } from "node:test";
 import { closeBrowser, openPanel, requestsOf, type PanelSession } from "./harness";
 import { FAILED_RUN, FixtureDataSource, LIVE_RUN } from "./fixtures";
 
+// Functions passed to playwright run in the page; this Node project has no DOM types, so the
+// page globals they use are declared here (module-local, no runtime effect).
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 after(async () => closeBrowser());
 
 async function noProblems(s: PanelSession): Promise<void> {
@@ -24,14 +28,14 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       assert.equal(await page.locator('[data-testid="graph"] g.node').count(), 10);
       assert.equal(await page.locator('[data-testid="graph"] path.edge').count(), 11);
       // status from runs: everything materialised by the full run; raw_orders re-materialised later → stg_orders stale
-      assert.equal(await page.locator('g.node:has(title:text-is("raw_orders"))').getAttribute("data-st"), "s-materialized");
-      assert.equal(await page.locator('g.node:has(title:text-is("stg_orders"))').getAttribute("data-st"), "s-stale");
+      assert.equal(await page.locator('g.node[data-id="raw_orders"]').getAttribute("data-st"), "s-materialized");
+      assert.equal(await page.locator('g.node[data-id="stg_orders"]').getAttribute("data-st"), "s-stale");
       await s.screenshot("graph-assets-dark");
 
       // typing a query highlights what it selects
       await page.fill('[data-testid="selection-input"]', "*daily_revenue");
       await page.waitForFunction(() => document.querySelectorAll("g.node.hit").length > 0);
-      const hits = await page.$$eval("g.node.hit title", (els) => els.map((e) => e.textContent).sort());
+      const hits = await page.$$eval("g.node.hit", (els) => els.map((e) => e.getAttribute("data-id")).sort());
       assert.deepEqual(hits, ["daily_revenue", "orders_enriched", "raw_customers", "raw_orders", "raw_payments", "stg_customers", "stg_orders", "stg_payments"]);
       assert.match((await page.textContent('[data-testid="selection-status"]')) ?? "", /8 of 10 assets selected/);
       await s.screenshot("graph-selection-dark");
@@ -52,7 +56,7 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       // back to the graph: click a node → details; double-click → open source
       await page.click('[data-testid="tab-graph"]');
       await page.fill('[data-testid="selection-input"]', "");
-      await page.click('g.node:has(title:text-is("daily_revenue"))');
+      await page.click('g.node[data-id="daily_revenue"]');
       await page.waitForSelector('[data-testid="node-details"]:not([hidden])');
       const details = (await page.textContent('[data-testid="node-details"]')) ?? "";
       assert.match(details, /daily_revenue/);
@@ -60,7 +64,7 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       assert.match(details, /owner=analytics/);
       assert.match(details, /a5a5a5a5/); // last runs
       await s.screenshot("graph-details-dark");
-      await page.dblclick('g.node:has(title:text-is("raw_orders"))');
+      await page.dblclick('g.node[data-id="raw_orders"]');
       await page.waitForFunction(() => true);
       await waitFor(() => s.opened.length > 0);
       assert.deepEqual(s.opened[0], { file: "/home/dev/shop/pipelines/assets.ts", line: 5, column: 14 });
@@ -78,9 +82,9 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       await page.waitForFunction(() => document.body.dataset.graphDrawn === "job:etl_job");
       assert.equal(await page.locator('[data-testid="graph"] g.node').count(), 5);
       // live run: extract succeeded, load running
-      assert.equal(await page.locator('g.node:has(title:text-is("load_warehouse"))').getAttribute("data-st"), "s-running");
-      assert.equal(await page.locator('g.node:has(title:text-is("extract_orders"))').getAttribute("data-st"), "s-succeeded");
-      assert.match((await page.textContent('g.node:has(title:text-is("load_warehouse")) text.meta')) ?? "", /warehouse/);
+      assert.equal(await page.locator('g.node[data-id="load_warehouse"]').getAttribute("data-st"), "s-running");
+      assert.equal(await page.locator('g.node[data-id="extract_orders"]').getAttribute("data-st"), "s-succeeded");
+      assert.match((await page.textContent('g.node[data-id="load_warehouse"] text.meta')) ?? "", /warehouse/);
       const details = (await page.textContent('[data-testid="node-details"]')) ?? "";
       assert.match(details, /batch_size/);
       assert.match(details, /Pool\s*warehouse/);
@@ -203,7 +207,7 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       await page.click('[data-testid="lp-add-tag"]');
       await page.fill('[data-testid="lp-tag-key-0"]', "ticket");
       await page.fill('[data-testid="lp-tag-value-0"]', "DATA-42");
-      await page.waitForFunction(() => !(document.querySelector('[data-testid="lp-launch"]') as HTMLButtonElement).disabled);
+      await page.waitForFunction(() => !document.querySelector('[data-testid="lp-launch"]').disabled);
       await s.screenshot("launchpad-ok-dark");
       await page.click('[data-testid="lp-launch"]');
       await waitFor(() => data.recorded.launches.length === 1);

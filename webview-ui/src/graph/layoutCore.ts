@@ -32,6 +32,8 @@ export interface LayoutResult {
   positions: number[];
   /** Per input edge: its polyline [x0, y0, x1, y1, ...] (empty for edges to unknown nodes). */
   edges: number[][];
+  /** Indices of edges between parts (partitioned layouts only): drawn as plain curves. */
+  cross?: number[];
   /** Part boxes (partitioned layouts only). */
   parts: { x: number; y: number; width: number; height: number; label: string }[];
   mode: "single" | "partitioned";
@@ -139,17 +141,61 @@ function fastOrder(g: DagreGraph): void {
 // ---------------------------------------------------------------------------------------------
 // one dagre layout
 
-export function layoutSingle(input: LayoutInput): LayoutResult {
+/**
+ * Edges implied by a longer path (a→c when a→b→…→c exists), by index. dagre turns every edge that
+ * spans several ranks into a chain of dummy nodes, and in asset graphs such shortcuts are common
+ * (a model reads both a raw table and its staged form); leaving them out of the layout of a big
+ * graph's parts halves dagre's work and does not change the ranks. They are drawn as plain curves.
+ */
+export function redundantEdges(input: LayoutInput): Set<number> {
+  const n = input.nodes.length;
+  const index = new Map(input.nodes.map((node, i) => [node.id, i]));
+  const succ: number[][] = Array.from({ length: n }, () => []);
+  const indeg = new Int32Array(n);
+  const pairs: [number, number][] = input.edges.map((e) => [index.get(e.from) ?? -1, index.get(e.to) ?? -1]);
+  for (const [a, b] of pairs) {
+    if (a < 0 || b < 0 || a === b) continue;
+    succ[a].push(b);
+    indeg[b]++;
+  }
+  const topo: number[] = [];
+  for (let i = 0; i < n; i++) if (indeg[i] === 0) topo.push(i);
+  for (let q = 0; q < topo.length; q++) for (const w of succ[topo[q]]) if (--indeg[w] === 0) topo.push(w);
+  const out = new Set<number>();
+  if (topo.length !== n) return out; // cycles: leave the graph as it is
+  const words = (n + 31) >>> 5;
+  const reach = Array.from({ length: n }, () => new Uint32Array(words)); // strict descendants
+  for (let q = n - 1; q >= 0; q--) {
+    const v = topo[q];
+    const r = reach[v];
+    for (const w of succ[v]) {
+      r[w >>> 5] |= 1 << (w & 31);
+      const rw = reach[w];
+      for (let k = 0; k < words; k++) r[k] |= rw[k];
+    }
+  }
+  pairs.forEach(([a, c], i) => {
+    if (a < 0 || c < 0 || a === c) return;
+    for (const b of succ[a]) if (b !== c && reach[b][c >>> 5] & (1 << (c & 31))) return void out.add(i);
+  });
+  return out;
+}
+
+/** `fast`: the fast barycenter ordering, and shortcut edges left out (parts of a partitioned layout). */
+export function layoutSingle(input: LayoutInput, fast = false): LayoutResult {
   const t0 = now();
+  const skip = fast ? redundantEdges(input) : new Set<number>();
   const g: DagreGraph = new Graph({ multigraph: false });
   g.setGraph({ rankdir: input.rankdir, ranker: "tight-tree", ...GRAPH_OPTS });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of input.nodes) g.setNode(n.id, { width: n.width, height: n.height });
   const known = new Set(input.nodes.map((n) => n.id));
-  for (const e of input.edges) if (known.has(e.from) && known.has(e.to) && e.from !== e.to) g.setEdge(e.from, e.to);
+  input.edges.forEach((e, i) => {
+    if (!skip.has(i) && known.has(e.from) && known.has(e.to) && e.from !== e.to) g.setEdge(e.from, e.to);
+  });
   dagreLayout(g, {
     customOrder: (graph: DagreGraph, order: (graph: DagreGraph, opts?: object) => void) => {
-      if (graph.nodeCount() > HUGE_WITH_DUMMIES) fastOrder(graph);
+      if (fast || graph.nodeCount() > HUGE_WITH_DUMMIES) fastOrder(graph);
       else order(graph, {});
     },
   } as never);
@@ -158,8 +204,18 @@ export function layoutSingle(input: LayoutInput): LayoutResult {
     const v = g.node(n.id) as { x: number; y: number };
     positions.push(v.x, v.y);
   }
-  const edges = input.edges.map((e) => {
+  const byId = new Map(input.nodes.map((n, i) => [n.id, i]));
+  const edges = input.edges.map((e, i) => {
     if (!known.has(e.from) || !known.has(e.to) || e.from === e.to) return [];
+    if (skip.has(i)) {
+      const a = byId.get(e.from)!;
+      const b = byId.get(e.to)!;
+      const na = input.nodes[a];
+      const nb = input.nodes[b];
+      return input.rankdir === "LR"
+        ? [positions[2 * a] + na.width / 2, positions[2 * a + 1], positions[2 * b] - nb.width / 2, positions[2 * b + 1]]
+        : [positions[2 * a], positions[2 * a + 1] + na.height / 2, positions[2 * b], positions[2 * b + 1] - nb.height / 2];
+    }
     const label = g.edge(e.from, e.to) as { points?: { x: number; y: number }[] } | undefined;
     return (label?.points ?? []).flatMap((p) => [p.x, p.y]);
   });
@@ -286,6 +342,7 @@ export function partInput(input: LayoutInput, nodes: number[]): LayoutInput {
 
 const PART_PAD = 24;
 const PART_LABEL = 22;
+const PART_GAP = 70;
 
 /** Places laid-out parts with dagre over the graph of parts and joins everything into one result. */
 export function assemble(input: LayoutInput, p: Partition, results: LayoutResult[], t0: number): LayoutResult {
@@ -310,14 +367,42 @@ export function assemble(input: LayoutInput, p: Partition, results: LayoutResult
       meta.edges.push({ from: String(pa), to: String(pb) });
     }
   }
-  const placed = layoutSingle(meta);
+  // The graph of parts is dense (every group reads from many others) and each long edge costs
+  // dagre a chain of dummy nodes; its transitive reduction ranks the parts the same way.
+  meta.edges = transitiveReduction(meta.nodes.length, meta.edges);
+  const placed = layoutSingle(meta, true);
+  // dagre orders the parts by their dependencies; a chain of groups would make a strip dozens of
+  // screens long, so the parts are then packed in that order into rows of a readable width
+  // (reading order follows the data flow: left to right, then the next row).
+  const along = input.rankdir === "LR" ? 0 : 1;
+  const order = results.map((_, k) => k).sort((a, b) => placed.positions[2 * a + along] - placed.positions[2 * b + along] || placed.positions[2 * a + 1 - along] - placed.positions[2 * b + 1 - along]);
+  const area = meta.nodes.reduce((sum, m) => sum + (m.width + PART_GAP) * (m.height + PART_GAP), 0);
+  const rowWidth = Math.max(...meta.nodes.map((m) => m.width), Math.sqrt(area * 1.6));
+  const box = new Array<{ left: number; top: number }>(results.length);
+  let cx = 0;
+  let cy = 0;
+  let rowH = 0;
+  for (const k of order) {
+    const m = meta.nodes[k];
+    if (cx > 0 && cx + m.width > rowWidth) {
+      cx = 0;
+      cy += rowH + PART_GAP;
+      rowH = 0;
+    }
+    box[k] = { left: cx, top: cy };
+    cx += m.width + PART_GAP;
+    rowH = Math.max(rowH, m.height);
+  }
+  let totalW = 0;
+  for (const k of order) totalW = Math.max(totalW, box[k].left + meta.nodes[k].width);
+  const totalH = cy + rowH;
   const positions = new Array<number>(input.nodes.length * 2).fill(0);
   const parts: LayoutResult["parts"] = [];
   results.forEach((r, k) => {
     const w = meta.nodes[k].width;
     const h = meta.nodes[k].height;
-    const left = placed.positions[2 * k] - w / 2;
-    const top = placed.positions[2 * k + 1] - h / 2;
+    const left = box[k].left;
+    const top = box[k].top;
     parts.push({ x: left, y: top, width: w, height: h, label: p.labels[k] });
     const dx = left + PART_PAD;
     const dy = top + PART_PAD + PART_LABEL;
@@ -334,7 +419,8 @@ export function assemble(input: LayoutInput, p: Partition, results: LayoutResult
     const sub = partInput(input, p.parts[k]);
     sub.edges.forEach((e, j) => partEdgeIndex[k].set(`${e.from}>${e.to}`, j));
   });
-  const edges = input.edges.map((e) => {
+  const cross: number[] = [];
+  const edges = input.edges.map((e, ei) => {
     const a = index.get(e.from);
     const b = index.get(e.to);
     if (a === undefined || b === undefined || a === b) return [];
@@ -346,12 +432,36 @@ export function assemble(input: LayoutInput, p: Partition, results: LayoutResult
       const [dx, dy] = (results[pa] as LayoutResult & { offset?: [number, number] }).offset ?? [0, 0];
       return pts.map((v, q) => v + (q % 2 === 0 ? dx : dy));
     }
+    cross.push(ei);
     const na = input.nodes[a];
     const nb = input.nodes[b];
     if (input.rankdir === "LR") return [positions[2 * a] + na.width / 2, positions[2 * a + 1], positions[2 * b] - nb.width / 2, positions[2 * b + 1]];
     return [positions[2 * a], positions[2 * a + 1] + na.height / 2, positions[2 * b], positions[2 * b + 1] - nb.height / 2];
   });
-  return { width: placed.width, height: placed.height, positions, edges, parts, mode: "partitioned", ms: now() - t0 };
+  return { width: totalW, height: totalH, positions, edges, cross, parts, mode: "partitioned", ms: now() - t0 };
+}
+
+/** Drops every edge a→c for which another path a→…→c exists (small graphs: the graph of parts). */
+export function transitiveReduction(n: number, edges: { from: string; to: string }[]): { from: string; to: string }[] {
+  const succ: number[][] = Array.from({ length: n }, () => []);
+  for (const e of edges) succ[Number(e.from)].push(Number(e.to));
+  const reachableAvoiding = (a: number, c: number): boolean => {
+    const seen = new Uint8Array(n);
+    const stack = succ[a].filter((x) => x !== c);
+    for (const x of stack) seen[x] = 1;
+    while (stack.length) {
+      const v = stack.pop()!;
+      if (v === c) return true;
+      for (const w of succ[v]) {
+        if (!seen[w] && !(v === a && w === c)) {
+          seen[w] = 1;
+          stack.push(w);
+        }
+      }
+    }
+    return false;
+  };
+  return edges.filter((e) => !reachableAvoiding(Number(e.from), Number(e.to)));
 }
 
 /** Lays out any graph on this thread (the worker's and the fallback's entry point). */
@@ -359,6 +469,6 @@ export function layoutAll(input: LayoutInput): LayoutResult {
   const t0 = now();
   if (input.nodes.length <= SINGLE_MAX) return layoutSingle(input);
   const p = partition(input);
-  const results = p.parts.map((nodes) => layoutSingle(partInput(input, nodes)));
+  const results = p.parts.map((nodes) => layoutSingle(partInput(input, nodes), true));
   return assemble(input, p, results, t0);
 }

@@ -16,6 +16,8 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const MIN_K = 0.02;
 const MAX_K = 2.5;
 const TEXT_MIN_K = 0.45;
+/** Above this many nodes: lazy text and merged edge paths. */
+const HUGE = 400;
 
 function truncate(s: string, maxChars: number): string {
   return s.length <= maxChars ? s : s.slice(0, Math.max(1, maxChars - 1)) + "…";
@@ -67,6 +69,9 @@ export class GraphView {
   private drag: { x: number; y: number; vx: number; vy: number; moved: boolean; target: EventTarget | null } | undefined;
   private resizeObserver: ResizeObserver | undefined;
   private lastPressed: EventTarget | null = null;
+  private huge = false;
+  private labeled = new Uint8Array(0);
+  private edgePaths: string[] = [];
   /** Time the last setGraph took until the browser painted (ms), for the bench. */
   lastDrawMs = 0;
 
@@ -192,45 +197,42 @@ export class GraphView {
     const t0 = performance.now();
     this.model = model;
     this.layout = layout;
-    const huge = model.nodes.length > 400;
+    // Huge graphs: nodes start as boxes (text is added for the nodes in view once zoomed in) and
+    // the edges are one path (highlights are extra paths), so the first draw stays light.
+    const huge = model.nodes.length > HUGE;
+    this.huge = huge;
+    this.labeled = new Uint8Array(model.nodes.length);
+    this.edgePaths = model.edges.map((_, i) => {
+      const pts = layout.edges[i];
+      return pts && pts.length >= 4 ? edgePath(pts, layout.mode === "partitioned" && pts.length === 4) : "";
+    });
     const parts: string[] = [];
     for (const p of layout.parts) {
-      parts.push(`<g class="part"><rect x="${p.x}" y="${p.y}" width="${p.width}" height="${p.height}" rx="8"></rect>${p.label ? `<text class="part-label" x="${p.x + 12}" y="${p.y + 24}">${esc(p.label)}</text>` : ""}</g>`);
+      parts.push(`<g class="part"><rect x="${p.x}" y="${p.y}" width="${p.width}" height="${p.height}" rx="8"></rect>${p.label ? `<text class="part-label" x="${p.x + 12}" y="${p.y - 6}">${esc(p.label)}</text>` : ""}</g>`);
     }
-    const edges: string[] = [];
-    model.edges.forEach((e, i) => {
-      const pts = layout.edges[i];
-      if (!pts || pts.length < 4) {
-        edges.push(`<path class="edge" data-e="${i}" d=""></path>`);
-        return;
-      }
-      edges.push(`<path class="edge" data-e="${i}" d="${edgePath(pts, layout.mode === "partitioned" && pts.length === 4)}"></path>`);
-    });
+    const isCross = new Uint8Array(model.edges.length);
+    for (const i of layout.cross ?? []) isCross[i] = 1;
+    const edges = huge
+      ? `<path class="edge all cross" d="${this.edgePaths.filter((_, i) => isCross[i]).join("")}"></path>` +
+        `<path class="edge all" d="${this.edgePaths.filter((_, i) => !isCross[i]).join("")}"></path>` +
+        `<path class="edge hit-all" d=""></path><path class="edge adjacent-all" d=""></path>`
+      : this.edgePaths.map((d, i) => `<path class="edge${isCross[i] ? " cross" : ""}" data-e="${i}" d="${d}"></path>`).join("");
     const nodes: string[] = [];
     model.nodes.forEach((n, i) => {
       const x = layout.positions[2 * i] - n.width / 2;
       const y = layout.positions[2 * i + 1] - n.height / 2;
-      const chars = Math.floor((n.width - 22) / 7.2);
-      const tagText = Object.entries(n.tags)
-        .filter(([k]) => !k.startsWith("sluice/") && !k.startsWith("dagster/"))
-        .slice(0, 2)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(" ");
-      const meta = [n.pool ? `pool ${n.pool}` : "", tagText].filter(Boolean).join(" · ") || (n.kind === "asset" ? n.group ?? "" : n.kind === "graph" ? `graph · ${n.steps.length} steps` : "");
       nodes.push(
-        `<g class="node k-${n.kind} s-none" data-i="${i}" transform="translate(${Math.round(x)},${Math.round(y)})">` +
-          `<title>${esc(n.label)}</title>` +
+        `<g class="node k-${n.kind} s-none" data-i="${i}" data-id="${esc(n.id)}" transform="translate(${Math.round(x)},${Math.round(y)})">` +
           `<rect class="box" width="${n.width}" height="${n.height}" rx="5"></rect>` +
           `<rect class="stripe" width="5" height="${n.height}" rx="2"></rect>` +
-          `<text class="name" x="14" y="20">${esc(truncate(n.label, chars))}</text>` +
-          `<text class="meta" x="14" y="37">${esc(truncate(meta, Math.floor(chars * 1.15)))}</text>` +
-          `<text class="state" x="14" y="53"></text>` +
+          (huge ? "" : this.labelMarkup(i)) +
           `</g>`,
       );
+      if (!huge) this.labeled[i] = 1;
     });
-    this.root.innerHTML = `<g class="parts">${parts.join("")}</g><g class="edges">${edges.join("")}</g><g class="nodes">${nodes.join("")}</g>`;
+    this.root.innerHTML = `<g class="parts">${parts.join("")}</g><g class="edges">${edges}</g><g class="nodes">${nodes.join("")}</g>`;
     this.nodeEls = Array.from(this.root.querySelectorAll<SVGGElement>("g.nodes > g.node"));
-    this.edgeEls = Array.from(this.root.querySelectorAll<SVGPathElement>("g.edges > path"));
+    this.edgeEls = huge ? [] : Array.from(this.root.querySelectorAll<SVGPathElement>("g.edges > path"));
     this.svg.classList.toggle("huge", huge);
     this.minimap.hidden = model.nodes.length < 25;
     this.minimapImage = undefined;
@@ -247,6 +249,45 @@ export class GraphView {
         }, 0),
       ),
     );
+  }
+
+  private labelMarkup(i: number): string {
+    const n = this.model!.nodes[i];
+    const chars = Math.floor((n.width - 22) / 7.2);
+    const tagText = Object.entries(n.tags)
+      .filter(([k]) => !k.startsWith("sluice/") && !k.startsWith("dagster/"))
+      .slice(0, 2)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    const meta = [n.pool ? `pool ${n.pool}` : "", tagText].filter(Boolean).join(" · ") || (n.kind === "asset" ? n.group ?? "" : n.kind === "graph" ? `graph · ${n.steps.length} steps` : "");
+    const st = this.statuses.get(n.id)?.status ?? "none";
+    return (
+      `<text class="name" x="14" y="20">${esc(truncate(n.label, chars))}</text>` +
+      `<text class="meta" x="14" y="37">${esc(truncate(meta, Math.floor(chars * 1.15)))}</text>` +
+      `<text class="state" x="14" y="53">${st === "none" ? "never run" : st}</text>`
+    );
+  }
+
+  /** Huge graphs: adds the text of the nodes in view (a batch per frame) once it is readable. */
+  private labelVisible(): void {
+    if (!this.huge || !this.model || !this.layout || this.vp.k < TEXT_MIN_K) return;
+    const { width, height } = this.size();
+    const x0 = -this.vp.x / this.vp.k - 150;
+    const y0 = -this.vp.y / this.vp.k - 80;
+    const x1 = x0 + width / this.vp.k + 300;
+    const y1 = y0 + height / this.vp.k + 160;
+    const pos = this.layout.positions;
+    let budget = 400;
+    for (let i = 0; i < this.model.nodes.length && budget > 0; i++) {
+      if (this.labeled[i]) continue;
+      const x = pos[2 * i];
+      const y = pos[2 * i + 1];
+      if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+      this.nodeEls[i]?.insertAdjacentHTML("beforeend", this.labelMarkup(i));
+      this.labeled[i] = 1;
+      budget--;
+    }
+    if (budget === 0) this.schedule();
   }
 
   clearGraph(): void {
@@ -277,8 +318,10 @@ export class GraphView {
       else el.classList.remove("s-none");
       el.classList.add(cls);
       el.dataset.st = cls;
-      const label = el.querySelector("text.state");
-      if (label) label.textContent = st === "none" ? "never run" : st;
+      if (this.labeled[i]) {
+        const label = el.querySelector("text.state");
+        if (label) label.textContent = st === "none" ? "never run" : st;
+      }
     });
   }
 
@@ -293,6 +336,11 @@ export class GraphView {
     const h = this.highlight;
     this.svg.classList.toggle("querying", h !== null);
     this.model.nodes.forEach((n, i) => this.nodeEls[i]?.classList.toggle("hit", !!h && h.has(n.id)));
+    if (this.huge) {
+      const d = h ? this.model.edges.map((e, i) => (h.has(e.from) && h.has(e.to) ? this.edgePaths[i] : "")).join("") : "";
+      this.root.querySelector("path.hit-all")?.setAttribute("d", d);
+      return;
+    }
     this.model.edges.forEach((e, i) => this.edgeEls[i]?.classList.toggle("hit", !!h && h.has(e.from) && h.has(e.to)));
   }
 
@@ -306,8 +354,13 @@ export class GraphView {
     const idx = this.selected !== null ? this.model.index.get(this.selected) : undefined;
     for (const el of this.root.querySelectorAll("g.node.selected")) el.classList.remove("selected");
     for (const el of this.root.querySelectorAll("path.edge.adjacent")) el.classList.remove("adjacent");
+    if (this.huge) {
+      const d = idx === undefined ? "" : this.model.edges.map((e, i) => (e.from === this.selected || e.to === this.selected ? this.edgePaths[i] : "")).join("");
+      this.root.querySelector("path.adjacent-all")?.setAttribute("d", d);
+    }
     if (idx === undefined) return;
     this.nodeEls[idx]?.classList.add("selected");
+    if (this.huge) return;
     this.model.edges.forEach((e, i) => {
       if (e.from === this.selected || e.to === this.selected) this.edgeEls[i]?.classList.add("adjacent");
     });
@@ -356,6 +409,8 @@ export class GraphView {
       this.raf = 0;
       this.root.setAttribute("transform", `translate(${this.vp.x.toFixed(1)},${this.vp.y.toFixed(1)}) scale(${this.vp.k.toFixed(4)})`);
       this.svg.classList.toggle("no-text", this.vp.k < TEXT_MIN_K);
+      this.svg.style.setProperty("--sl-inv-k", (1 / this.vp.k).toFixed(3));
+      this.labelVisible();
       this.drawMinimap();
     });
   }
