@@ -100,6 +100,28 @@ describe("a second command talks to the owner", () => {
     assert.equal(waited.code, 0, waited.stderr);
     assert.equal(json<RunShow>(sluice(ws, ["run", "show", runIdOf(waited), "--json"])).meta.ownerPid, dev.pid);
   });
+
+  it("an invalid sluice.yaml never stops the owner: the last valid config stays in force and the errors are positioned", async () => {
+    type Info = { config: { valid: boolean; usingLastValid: boolean; issues: { line: number; column: number; keyPath: string; message: string }[]; values: { concurrency: { runs: { max_concurrent_runs: number } } }; sources: Record<string, string> } };
+    ws.setConfig("concurrency:\n  runs:\n    max_concurrent_runs: 3\n");
+    await new Promise((r) => setTimeout(r, 250));
+    let info = json<Info>(sluice(ws, ["instance", "info", "--json"]));
+    assert.equal(info.config.values.concurrency.runs.max_concurrent_runs, 3);
+    assert.match(info.config.sources["concurrency.runs.max_concurrent_runs"], /sluice\.yaml:3$/);
+    ws.setConfig("concurrency:\n  runs:\n    max_concurrent_runs: -2\n");
+    await new Promise((r) => setTimeout(r, 250));
+    info = json<Info>(sluice(ws, ["instance", "info", "--json"]));
+    assert.equal(info.config.valid, false);
+    assert.equal(info.config.usingLastValid, true);
+    assert.equal(info.config.values.concurrency.runs.max_concurrent_runs, 3, "the last valid value stays in force");
+    assert.deepEqual([info.config.issues[0].line, info.config.issues[0].keyPath], [3, "concurrency.runs.max_concurrent_runs"]);
+    assert.match(info.config.issues[0].message, /-1 \(unlimited\) or >= 0/);
+    assert.match(sluice(ws, ["instance", "info"]).stdout, /INVALID/);
+    const run = await launch(ws, "plain", { nap_ms: "10" }, ["--wait"]);
+    assert.equal(run.code, 0, "runs still launch");
+    assert.match(dev.output(), /max_concurrent_runs/);
+    ws.setConfig("");
+  });
 });
 
 describe("job launch --wait without an owner, and an owner that dies", () => {

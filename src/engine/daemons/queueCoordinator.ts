@@ -52,7 +52,7 @@ export interface QueueConfig {
 }
 
 export type QueueBlock =
-  | { kind: "max_concurrent_runs"; limit: number; inProgress: number }
+  | { kind: "max_concurrent_runs"; limit: number }
   | { kind: "tag"; key: string; value?: string; count: number; limit: number }
   | {
       kind: "pool";
@@ -160,7 +160,7 @@ export function coordinateQueue(input: QueueInput): QueueDecision {
   const launch: string[] = [];
   const waiting = new Map<string, QueueWait>();
   const wait = (run: QueuedRunInput, block: QueueBlock) => waiting.set(run.runId, { reason: describeBlock(block), block });
-  const full: QueueBlock = { kind: "max_concurrent_runs", limit: max, inProgress };
+  const full: QueueBlock = { kind: "max_concurrent_runs", limit: max };
   for (const { run } of order) {
     // A blocked run never blocks the runs behind it (no head-of-line blocking).
     const tagBlock = tags?.blockedBy(run.tags);

@@ -8,9 +8,8 @@ import type { ResolvedInstanceConfig } from "../config/instanceSchema";
 import { IN_PROGRESS_STATUSES, type RunRecord } from "../events";
 import type { PoolStore } from "../pools/poolStore";
 import type { RunPoolUsage } from "../pools/runPools";
-import { mergeRunMeta } from "../storage/runs";
 import type { Store } from "../storage/store";
-import { coordinateQueue, type InProgressRunInput, type PoolState, type QueueBlock, type QueueDecision, type QueuedRunInput } from "./queueCoordinator";
+import { coordinateQueue, type InProgressRunInput, type PoolState, type QueueDecision, type QueuedRunInput, type QueueWait } from "./queueCoordinator";
 
 export interface QueueDaemonHost {
   readonly store: Store;
@@ -33,7 +32,7 @@ export interface QueuePassResult {
 /** Wakeups closer together than this are merged into one pass. */
 const MIN_PASS_GAP_MS = 10;
 
-export function poolUsageOf(run: RunRecord): RunPoolUsage | null {
+export function poolUsageOf(run: Pick<RunRecord, "meta">): RunPoolUsage | null {
   return (run.meta?.pools as RunPoolUsage | null | undefined) ?? null;
 }
 
@@ -42,6 +41,7 @@ export class QueueDaemon {
   private wakeTimer: NodeJS.Timeout | undefined;
   private running = false;
   private lastPassAt = 0;
+  private lastPassMs = 0;
   private stopped = true;
   private lastLoggedBlock = new Map<string, string>();
 
@@ -69,7 +69,10 @@ export class QueueDaemon {
   /** Something changed: run a pass as soon as possible (merged with other wakeups). */
   wake(): void {
     if (this.stopped || this.wakeTimer) return;
-    const wait = Math.max(0, this.lastPassAt + MIN_PASS_GAP_MS - Date.now());
+    // Back-to-back wakeups (a burst of launches) get merged; a pass that took long (a huge queue)
+    // spaces the next one out so that the owner keeps time for everything else.
+    const gap = Math.max(MIN_PASS_GAP_MS, 2 * this.lastPassMs);
+    const wait = Math.max(0, this.lastPassAt + gap - Date.now());
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
       this.safePass();
@@ -98,11 +101,13 @@ export class QueueDaemon {
   /** One dequeue iteration. Synchronous: nothing else touches the store meanwhile. */
   pass(): QueuePassResult {
     this.running = true;
+    const t0 = performance.now();
     try {
       return this.passInner();
     } finally {
       this.running = false;
       this.lastPassAt = Date.now();
+      this.lastPassMs = performance.now() - t0;
     }
   }
 
@@ -110,7 +115,7 @@ export class QueueDaemon {
     const { store, pools } = this.host;
     const t0 = performance.now();
     const cfg = this.host.config();
-    const queuedRuns = store.getRunRecords({ statuses: ["QUEUED"] }, { ascending: true });
+    const queuedRuns = readQueuedRuns(store);
     const inProgressRuns = store.getRunRecords({ statuses: [...IN_PROGRESS_STATUSES] });
     const empty: QueueDecision = { launch: [], waiting: new Map(), inProgress: inProgressRuns.length };
     if (queuedRuns.length === 0) {
@@ -123,7 +128,6 @@ export class QueueDaemon {
     this.recordReasons(queuedRuns, decision);
     const t3 = performance.now();
     const launched: string[] = [];
-    const byId = new Map(queuedRuns.map((r) => [r.runId, r]));
     for (const runId of decision.launch) {
       // Re-fetch before acting (a cancel may have raced us).
       const run = store.getRun(runId);
@@ -131,7 +135,7 @@ export class QueueDaemon {
         this.host.log?.(`sluice queue: run ${runId} is now ${run?.status ?? "gone"} instead of QUEUED, skipping`);
         continue;
       }
-      this.host.launchQueuedRun(run ?? byId.get(runId)!);
+      this.host.launchQueuedRun(run);
       launched.push(runId);
     }
     const t4 = performance.now();
@@ -145,13 +149,14 @@ export class QueueDaemon {
   }
 
   /** Stores each waiting run's reason (words and data) when it changed, in one journal record. */
-  private recordReasons(queued: RunRecord[], decision: QueueDecision): void {
-    const changes: [string, Record<string, unknown>][] = [];
+  private recordReasons(queued: QueuedRunRow[], decision: QueueDecision): void {
+    const changes: [string, QueueWait][] = [];
     for (const run of queued) {
       const wait = decision.waiting.get(run.runId);
       if (!wait) continue;
-      if (run.meta?.queueReason === wait.reason && sameBlock(run.meta?.queueBlock as QueueBlock | undefined, wait.block)) continue;
-      changes.push([run.runId, { queueReason: wait.reason, queueBlock: wait.block }]);
+      // The words carry every fact of the block, so comparing them is enough.
+      if (run.meta?.queueReason === wait.reason) continue;
+      changes.push([run.runId, wait]);
     }
     // Like Dagster, say once per run that pools hold it back (#16441: runs that look stuck).
     const next = new Map<string, string>();
@@ -164,13 +169,37 @@ export class QueueDaemon {
     if (changes.length === 0) return;
     const at = Date.now();
     this.host.store.write("queue.reasons", (db) => {
-      for (const [runId, patch] of changes) mergeRunMeta(db, runId, patch, at);
+      for (const [runId, wait] of changes) {
+        db.run("UPDATE runs SET meta = json_set(meta, '$.queueReason', ?, '$.queueBlock', json(?)), update_time = MAX(update_time, ?) WHERE run_id = ?", [
+          wait.reason,
+          JSON.stringify(wait.block),
+          at,
+          runId,
+        ]);
+      }
     });
   }
 }
 
-function sameBlock(a: QueueBlock | undefined, b: QueueBlock): boolean {
-  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+/** What the queue reads of a QUEUED run: less than a RunRecord (no run config), so 10,000 of them read fast. */
+export interface QueuedRunRow {
+  runId: string;
+  storageId: number;
+  tags: Record<string, string>;
+  /** Only the meta the queue uses: `pools` and the current `queueReason`. */
+  meta: { pools?: RunPoolUsage | null; queueReason?: string };
+}
+
+export function readQueuedRuns(store: Store): QueuedRunRow[] {
+  const rows = store.all<{ run_id: string; storage_id: number; tags: string; pools: string | null; reason: string | null }>(
+    "SELECT run_id, storage_id, tags, json_extract(meta, '$.pools') AS pools, json_extract(meta, '$.queueReason') AS reason FROM runs WHERE status = 'QUEUED' ORDER BY storage_id ASC",
+  );
+  return rows.map((r) => ({
+    runId: r.run_id,
+    storageId: r.storage_id,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+    meta: { pools: r.pools === null ? null : (JSON.parse(r.pools) as RunPoolUsage), queueReason: r.reason ?? undefined },
+  }));
 }
 
 /** Reads what the coordinator needs from the store (exported for the benchmark). */
@@ -178,7 +207,7 @@ export function buildQueueInput(
   store: Store,
   pools: PoolStore,
   cfg: ResolvedInstanceConfig,
-  queuedRuns: RunRecord[],
+  queuedRuns: QueuedRunRow[],
   inProgressRuns: RunRecord[],
 ): Parameters<typeof coordinateQueue>[0] {
   const granularity = cfg.concurrency.pools.granularity;
