@@ -19,6 +19,10 @@ export const Commands = {
   newJobFile: "sluice.newJobFile",
   showOutput: "sluice.showOutput",
   refresh: "sluice.refresh",
+  openGraph: "sluice.openGraph",
+  openRuns: "sluice.openRuns",
+  openRunDetail: "sluice.openRunDetail",
+  openConcurrency: "sluice.openConcurrency",
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 

@@ -12,6 +12,8 @@ import type { EngineFactory, EngineState } from "./engine/port";
 import { DefinitionsTreeDataProvider } from "./views/definitionsTree";
 import { RunsView } from "./views/runsView";
 import { StatusBarController } from "./views/statusBar";
+import { engineWebviewData } from "./webview/engineData";
+import { registerSluicePanel } from "./webview/vscodePlatform";
 
 /** What `vscode.extensions.getExtension("sluice.sluice").exports` offers. */
 export interface SluiceExtensionApi {
@@ -43,10 +45,13 @@ export function activate(context: ExtensionContext): SluiceExtensionApi {
   const definitionsView = createTreeView(Views.definitions, { treeDataProvider: definitions, showCollapseAll: true });
   const status = new StatusBarController(engineHost);
   context.subscriptions.push(runs, definitions, definitionsView, status);
+  // The Sluice panel (graph, runs, run detail, launchpad, concurrency); its serializer restores it after a reload.
+  const panel = registerSluicePanel(context, engineWebviewData(engineHost));
 
   context.subscriptions.push(
     ...registerCommands({
       host: engineHost,
+      panel,
       refreshViews: () => {
         runs.refresh();
         definitions.refresh();

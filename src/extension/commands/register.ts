@@ -10,6 +10,7 @@ import { writeClipboard } from "../common/workspaceApis";
 import { Commands, Views, type CommandId } from "../constants";
 import type { EngineHost } from "../engine/engineHost";
 import type { ReexecuteStrategy, SluiceEngine } from "../engine/port";
+import type { Route } from "../../protocol/webview";
 import { assetKeyOf, jobNameOf, runIdOf } from "./args";
 import { newJobFile } from "./newJobFile";
 
@@ -17,6 +18,8 @@ export interface CommandDeps {
   host: EngineHost;
   /** Re-reads the views' data. */
   refreshViews(): void;
+  /** The Sluice panel (webview/panelHost.ts); without it the panel commands say "not yet". */
+  panel?: { show(route?: Route): void };
 }
 
 export type CommandHandlers = Record<CommandId, (...args: any[]) => unknown>;
@@ -48,7 +51,7 @@ export function requireEngine(host: EngineHost, action: string): SluiceEngine | 
   return undefined;
 }
 
-export function createCommandHandlers({ host, refreshViews }: CommandDeps): CommandHandlers {
+export function createCommandHandlers({ host, refreshViews, panel }: CommandDeps): CommandHandlers {
   const withEngine =
     <A extends unknown[]>(action: () => string, fn: (engine: SluiceEngine, ...args: A) => unknown) =>
     async (...args: A) => {
@@ -63,6 +66,16 @@ export function createCommandHandlers({ host, refreshViews }: CommandDeps): Comm
     });
 
   const revealRuns = () => executeCommand(`${Views.runs}.focus`);
+
+  /** Panel pages need the engine's data: the same refusal as the other engine-backed commands. */
+  const openPanel = (action: () => string, route: (arg: unknown) => Route | undefined) =>
+    panel
+      ? withEngine(action, (_engine, arg: unknown) => {
+          const r = route(arg);
+          if (r) panel.show(r);
+          return undefined;
+        })
+      : notYet(action);
 
   const reexecute = (strategy: ReexecuteStrategy, action: () => string) =>
     withEngine(action, async (engine, arg: unknown) => {
@@ -83,8 +96,13 @@ export function createCommandHandlers({ host, refreshViews }: CommandDeps): Comm
       return runId;
     }),
     [Commands.runOpSelection]: notYet(Actions.runOpSelection),
-    [Commands.openLaunchpad]: notYet(Actions.openLaunchpad),
-    [Commands.showInGraph]: notYet(Actions.showInGraph),
+    [Commands.openLaunchpad]: openPanel(Actions.openLaunchpad, (arg) => ({ page: "launchpad", job: jobNameOf(arg) })),
+    [Commands.showInGraph]: openPanel(Actions.showInGraph, (arg) => {
+      const job = jobNameOf(arg);
+      if (job) return { page: "graph", job };
+      const asset = assetKeyOf(arg);
+      return { page: "graph", node: asset };
+    }),
     [Commands.materializeAsset]: withEngine(Actions.materializeAsset, async (engine, arg: unknown) => {
       const key = assetKeyOf(arg);
       if (!key) return void showInformationMessage(ArgMessages.noAsset());
@@ -118,6 +136,14 @@ export function createCommandHandlers({ host, refreshViews }: CommandDeps): Comm
     },
     [Commands.newJobFile]: (arg?: unknown) => newJobFile(arg as Parameters<typeof newJobFile>[0]),
     [Commands.showOutput]: () => getLogChannel()?.show(true),
+    [Commands.openGraph]: openPanel(Actions.openGraph, () => ({ page: "graph" })),
+    [Commands.openRuns]: openPanel(Actions.openRuns, () => ({ page: "runs" })),
+    [Commands.openRunDetail]: openPanel(Actions.openRunDetail, (arg) => {
+      const runId = runIdOf(arg);
+      if (!runId) void showInformationMessage(ArgMessages.noRun());
+      return runId ? { page: "run", runId } : undefined;
+    }),
+    [Commands.openConcurrency]: openPanel(Actions.openConcurrency, () => ({ page: "concurrency" })),
     [Commands.refresh]: async () => {
       if (host.state === "ready") await host.engine?.reload();
       refreshViews();

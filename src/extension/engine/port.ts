@@ -3,6 +3,7 @@
 // `SluiceEngine` over the Instance API (an adapter in this folder) and passing its factory to
 // `EngineHost`. Nothing here imports the engine at runtime.
 import type { RunStatus } from "../../engine/events";
+import type { WebviewDataSource } from "../webview/dataSource";
 
 export type { RunStatus };
 
@@ -124,6 +125,8 @@ export interface SluiceEngine {
   reexecuteRun(runId: string, strategy: ReexecuteStrategy): Promise<{ runId: string }>;
   /** Reloads definitions (job files, sluice.yaml). */
   reload(): Promise<void>;
+  /** What the Sluice panel (graph, runs, run detail, launchpad, concurrency) reads; see webview/dataSource.ts. */
+  readonly webview?: WebviewDataSource;
   dispose(): void | Promise<void>;
 }
 

@@ -265,6 +265,11 @@ export const commands = {
 };
 
 export const window = {
+  /** The Sluice panel's serializer (webview/vscodePlatform.ts): recorded, never called here. */
+  registerWebviewPanelSerializer(viewType: string, _serializer: unknown) {
+    webviewSerializers.push(viewType);
+    return new Disposable(() => webviewSerializers.splice(webviewSerializers.indexOf(viewType), 1));
+  },
   createOutputChannel(name: string, options?: { log: true }): FakeLogChannel {
     if (!options?.log) throw new Error("the stub only makes LogOutputChannels");
     const lines: FakeLogChannel["lines"] = [];
@@ -410,6 +415,9 @@ export function grantWorkspaceTrust(): void {
   trustEmitter.fire();
 }
 
+/** viewTypes of the registered webview panel serializers. */
+export const webviewSerializers: string[] = [];
+
 export function fakeExtensionContext(packageJSON: unknown) {
   const store = new Map<string, unknown>();
   return {
@@ -420,6 +428,7 @@ export function fakeExtensionContext(packageJSON: unknown) {
       keys: () => [...store.keys()],
     },
     extension: { id: "sluice.sluice", packageJSON },
+    extensionUri: Uri.file("/ext/sluice"),
   };
 }
 
