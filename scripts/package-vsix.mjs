@@ -144,7 +144,10 @@ export async function packageVsix({ out, target = currentTarget(), quiet = false
     const ct = entries.find((e) => e.name === "[Content_Types].xml");
     ct.data = Buffer.from(updateContentTypes(ct.data.toString("utf8"), extra.map(([rel]) => rel)), "utf8");
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    await writeZip(out, entries);
+    // atomic: a concurrent reader (another test run installing it) never sees a half-written file
+    const partial = `${out}.${process.pid}.partial`;
+    await writeZip(partial, entries);
+    fs.renameSync(partial, out);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,9 +1,14 @@
 // Types of run-exthost-tests.mjs, for the TypeScript tests that drive it.
-export const EXTHOST_OUT: string;
 export const ENTRIES: string[];
-export function buildExthostTests(): Promise<string>;
+export interface Bundles {
+  dir: string;
+  harness: string;
+  cleanup(): void;
+}
+export function buildExthostTests(): Promise<Bundles>;
 
 export interface RunOptions {
+  bundles: Bundles;
   entry: string;
   workspace: string;
   extensionsDir: string;

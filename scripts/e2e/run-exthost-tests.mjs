@@ -18,14 +18,20 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CODE_SERVER_VERSION, ROOT, formatLog, installVsix, launchBrowser, startServer } from "./vscode-server.mjs";
 
-/** Bundles live under the repository so that `require("mocha")` finds node_modules/mocha. */
-export const EXTHOST_OUT = path.join(ROOT, ".vscode-test", "exthost");
 export const ENTRIES = ["trusted", "untrusted"];
 
+/**
+ * Bundles test/extension/exthost/<entry>.ts and writes the harness extension into a fresh folder
+ * under the repository's .vscode-test/ (so that `require("mocha")` finds node_modules/mocha; one
+ * folder per call, so that concurrent test runs do not overwrite each other's bundles).
+ * Returns { dir, harness, cleanup }.
+ */
 export async function buildExthostTests() {
+  fs.mkdirSync(path.join(ROOT, ".vscode-test"), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(ROOT, ".vscode-test", "exthost-"));
   await esbuild.build({
     entryPoints: Object.fromEntries(ENTRIES.map((e) => [e, path.join(ROOT, "test", "extension", "exthost", `${e}.ts`)])),
-    outdir: EXTHOST_OUT,
+    outdir: dir,
     bundle: true,
     platform: "node",
     target: "node20",
@@ -34,14 +40,14 @@ export async function buildExthostTests() {
     logLevel: "warning",
     external: ["vscode", "mocha"],
   });
-  const harness = path.join(EXTHOST_OUT, "harness");
+  const harness = path.join(dir, "harness");
   fs.mkdirSync(harness, { recursive: true });
   fs.writeFileSync(path.join(harness, "package.json"), JSON.stringify({
     name: "sluice-exthost-tests", publisher: "sluice-tests", version: "0.0.0", private: true,
     engines: { vscode: "^1.100.0" },
     capabilities: { untrustedWorkspaces: { supported: true } },
   }, null, 2));
-  return harness;
+  return { dir, harness, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 // The workbench's own start-up chatter on the console; hidden unless verbose.
@@ -51,9 +57,9 @@ const CHATTER = /^(Resolving connection token|Resolved connection token|Creating
  * Runs one entry's suites; resolves to { exitCode, output, startMs, testsMs }. exitCode 0 = all
  * passed, 1 = failures, 2 = did not finish (timeout) or could not start.
  */
-export async function runExtensionHostTests({ entry, workspace, extensionsDir, trusted = true, timeoutSec = 240, verbose = !!process.env.VERBOSE, echo = true }) {
-  const harness = path.join(EXTHOST_OUT, "harness");
-  const tests = path.join(EXTHOST_OUT, `${entry}.js`);
+export async function runExtensionHostTests({ bundles, entry, workspace, extensionsDir, trusted = true, timeoutSec = 240, verbose = !!process.env.VERBOSE, echo = true }) {
+  const { harness } = bundles;
+  const tests = path.join(bundles.dir, `${entry}.js`);
   if (!fs.existsSync(tests) || !fs.existsSync(harness)) throw new Error(`${tests} not built: call buildExthostTests() first`);
   const server = await startServer({ workspace, extensionsDir, trusted });
   const browser = await launchBrowser();
@@ -109,12 +115,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.error("usage: run-exthost-tests.mjs --entry trusted|untrusted --workspace DIR --vsix FILE [--untrusted]");
     process.exit(2);
   }
-  await buildExthostTests();
+  const bundles = await buildExthostTests();
   const installed = installVsix(path.resolve(values.vsix));
   try {
-    const r = await runExtensionHostTests({ entry: values.entry, workspace: values.workspace, extensionsDir: installed.extensionsDir, trusted: !values.untrusted });
+    const r = await runExtensionHostTests({ bundles, entry: values.entry, workspace: values.workspace, extensionsDir: installed.extensionsDir, trusted: !values.untrusted });
     process.exitCode = r.exitCode;
   } finally {
     installed.cleanup();
+    bundles.cleanup();
   }
 }

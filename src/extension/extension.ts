@@ -2,7 +2,7 @@
 // status bar and the commands over an EngineHost, and returns a small API for tests and other
 // extensions. The engine is not wired yet: EngineHost gets no factory and reports "unavailable".
 import { version as vscodeVersion, type Event, type ExtensionContext } from "vscode";
-import { traceInfo, registerLogChannel } from "./common/log";
+import { registerLogChannel, traceError, traceInfo } from "./common/log";
 import { createLogOutputChannel, createTreeView } from "./common/windowApis";
 import { isWorkspaceTrusted } from "./common/workspaceApis";
 import { registerCommands } from "./commands/register";
@@ -59,24 +59,15 @@ export function activate(context: ExtensionContext): SluiceExtensionApi {
     }),
   );
 
-  const started = engineHost.start();
+  void engineHost.start().catch((e) => traceError("The Sluice engine failed to start:", e));
+  // "starting" is the only transient state: ready, unavailable and untrusted are settled
   const settled = new Promise<EngineState>((resolve) => {
-    const done = () => resolve(engineHost.state);
-    if (engineHost.state === "untrusted") return done();
-    const sub = engineHost.onDidChangeState((s) => {
-      if (s !== "starting") {
-        sub.dispose();
-        done();
-      }
-    });
-    void started.then(() => {
-      if (engineHost.state !== "starting") {
-        sub.dispose();
-        done();
-      }
-    });
+    const check = () => engineHost.state !== "starting" && (resolve(engineHost.state), true);
+    if (!check()) {
+      const sub = engineHost.onDidChangeState(() => check() && sub.dispose());
+      context.subscriptions.push(sub);
+    }
   });
-  void started.catch((e) => traceInfo("Engine start failed:", e));
 
   return {
     apiVersion: 1,

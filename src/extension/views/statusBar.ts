@@ -65,11 +65,6 @@ export class StatusBarController implements Disposable {
     else this.item.hide();
   }
 
-  /** For tests: what the item shows. */
-  get current(): Pick<StatusBarItem, "text" | "tooltip" | "command"> {
-    return { text: this.item.text, tooltip: this.item.tooltip, command: this.item.command };
-  }
-
   dispose(): void {
     for (const d of this.subscriptions.splice(0)) d.dispose();
   }

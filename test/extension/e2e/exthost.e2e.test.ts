@@ -17,6 +17,7 @@ type Server = typeof import("../../../scripts/e2e/vscode-server.mjs");
 let runner: Runner;
 let installed: { extensionsDir: string; cleanup(): void; installMs: number };
 let workspace: string;
+let bundles: Awaited<ReturnType<Runner["buildExthostTests"]>>;
 const t0 = Date.now();
 
 before(async () => {
@@ -25,24 +26,25 @@ before(async () => {
   server.ensureVscodeServer();
   const vsix = await ensureVsix();
   installed = server.installVsix(vsix);
-  await runner.buildExthostTests();
+  bundles = await runner.buildExthostTests();
   workspace = writeFixtureWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-ws-")));
   console.log(`[e2e] setup (vsix, install ${installed.installMs} ms, bundles) in ${Date.now() - t0} ms`);
 });
 
 after(() => {
   installed?.cleanup();
+  bundles?.cleanup();
   if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
 });
 
 test("in-host suites pass in a trusted workspace", async () => {
-  const r = await runner.runExtensionHostTests({ entry: "trusted", workspace, extensionsDir: installed.extensionsDir, trusted: true });
+  const r = await runner.runExtensionHostTests({ bundles, entry: "trusted", workspace, extensionsDir: installed.extensionsDir, trusted: true });
   assert.equal(r.exitCode, 0, "in-host tests failed (output above)");
   assert.match(r.output, /\[exthost\] trusted: \d+ passed, 0 failed/);
 });
 
 test("in Restricted Mode Sluice stays disabled: no activation, no commands, no .sluice", async () => {
-  const r = await runner.runExtensionHostTests({ entry: "untrusted", workspace, extensionsDir: installed.extensionsDir, trusted: false });
+  const r = await runner.runExtensionHostTests({ bundles, entry: "untrusted", workspace, extensionsDir: installed.extensionsDir, trusted: false });
   assert.equal(r.exitCode, 0, "in-host tests failed (output above)");
   assert.match(r.output, /\[exthost\] untrusted: \d+ passed, 0 failed/);
 });
