@@ -290,7 +290,13 @@ export const webviewRequestSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("cancel"), runId: name }),
   z.object({ kind: z.literal("reexecute"), runId: name, strategy: z.enum(["all", "fromFailure"]) }),
   z.object({ kind: z.literal("setPoolLimit"), pool: name, limit: z.number().int().min(0).max(1000) }),
-  z.object({ kind: z.literal("validateRunConfig"), jobName: name, yaml: z.string().max(1_000_000) }),
+  z.object({
+    kind: z.literal("validateRunConfig"),
+    jobName: name,
+    yaml: z.string().max(1_000_000),
+    /** The op selection the run would use: op config is only required of the ops that run. */
+    selection: z.array(z.string().max(1000)).max(5000).optional(),
+  }),
   z.object({
     kind: z.literal("openSource"),
     file: z.string().min(1).max(4096),

@@ -11,6 +11,7 @@ import { FAILED_RUN, FixtureDataSource, LIVE_RUN } from "./fixtures";
 // Functions passed to playwright run in the page; this Node project has no DOM types, so the
 // page globals they use are declared here (module-local, no runtime effect).
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 after(async () => closeBrowser());
 
@@ -196,7 +197,9 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       const bad = await page.$$eval(".gutter .ln.bad", (els) => els.map((e) => Number(e.textContent)));
       assert.ok(bad.includes(4) && bad.includes(6), `lines with errors: ${bad}`);
       await s.screenshot("launchpad-errors-dark");
-      // op config checked against the op's schema, then by the engine
+      // op config is checked for the ops that run: against the op's schema, then by the engine
+      await page.fill('[data-testid="lp-selection"]', "extract_orders*");
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="lp-graph"] g.node.hit').length === 5);
       await page.fill('[data-testid="lp-yaml"]', ["ops:", "  load_warehouse:", "    config:", "      batch_size: 0", "      table: orders", ""].join("\n"));
       await page.waitForFunction(() => document.querySelector('[data-testid="lp-issues"]')?.textContent?.includes("must be >= 1"));
       await page.fill('[data-testid="lp-yaml"]', ["ops:", "  load_warehouse:", "    config:", "      batch_size: 100", "      table: nope", ""].join("\n"));
@@ -213,7 +216,7 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       await waitFor(() => data.recorded.launches.length === 1);
       assert.deepEqual(data.recorded.launches[0], {
         jobName: "etl_job",
-        selection: ["extract_orders+"],
+        selection: ["extract_orders*"],
         runConfig: { ops: { load_warehouse: { config: { batch_size: 100, mode: "replace", table: "orders" } } } },
         runConfigYaml: good,
         tags: { ticket: "DATA-42" },
@@ -247,18 +250,48 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
     }
   });
 
-  test("high contrast theme renders every page", async () => {
+  test("light and high-contrast themes; UI state restored from setState", async () => {
     const data = new FixtureDataSource();
-    const s = await openPanel(data, { route: { page: "graph", job: "etl_job" }, theme: "hc" });
+    const light = await openPanel(data, { route: { page: "graph" }, theme: "light" });
     try {
-      await s.page.waitForFunction(() => document.body.dataset.graphDrawn === "job:etl_job");
-      await s.screenshot("graph-job-hc");
-      await s.page.click('[data-testid="tab-run"]');
-      await s.page.click('[data-testid="tab-runs"]');
-      await s.screenshot("runs-hc");
-      await noProblems(s);
+      await light.page.waitForFunction(() => document.body.dataset.graphDrawn === "assets");
+      await light.page.fill('[data-testid="selection-input"]', "stg_orders*");
+      await light.page.waitForFunction(() => document.querySelectorAll("g.node.hit").length === 5);
+      await light.page.click('g.node[data-id="stg_orders"]');
+      await light.screenshot("graph-assets-light");
+      const saved = await light.page.evaluate(() => new Promise((r) => setTimeout(() => r((window as { __sluiceState?: unknown }).__sluiceState), 300)));
+      assert.deepEqual((saved as { route: unknown }).route, { page: "graph" });
+      assert.equal((saved as { graph: Record<string, { query?: string; node?: string }> }).graph.assets?.query, "stg_orders*");
+      assert.equal((saved as { graph: Record<string, { query?: string; node?: string }> }).graph.assets?.node, "stg_orders");
+      await light.page.click('[data-testid="tab-launchpad"]');
+      await light.page.waitForSelector('[data-testid="lp-graph"] g.node');
+      await light.screenshot("launchpad-light");
+      await light.page.click('[data-testid="tab-concurrency"]');
+      await light.screenshot("concurrency-light");
+      await noProblems(light);
     } finally {
-      await s.close();
+      await light.close();
+    }
+    // A restored panel (serializer): no route from the host, the webview's saved state decides.
+    const restored = await openPanel(data, { theme: "light", state: { route: { page: "graph" }, graph: { assets: { x: 0, y: 0, k: 1, query: "raw_orders+", node: "raw_orders" } }, runs: { status: "all", job: "", tag: "", search: "" }, run: { step: "", type: "", level: "", search: "", logStream: "stdout" }, launchpad: { selection: "", yaml: {}, tags: [] } } });
+    try {
+      await restored.page.waitForFunction(() => document.body.dataset.graphDrawn === "assets");
+      assert.equal(await restored.page.inputValue('[data-testid="selection-input"]'), "raw_orders+");
+      await restored.page.waitForSelector('[data-testid="node-details"]:not([hidden])');
+      assert.equal(await restored.page.locator("g.node.hit").count(), 2);
+    } finally {
+      await restored.close();
+    }
+    const hc = await openPanel(data, { route: { page: "graph", job: "etl_job" }, theme: "hc" });
+    try {
+      await hc.page.waitForFunction(() => document.body.dataset.graphDrawn === "job:etl_job");
+      await hc.screenshot("graph-job-hc");
+      await hc.page.click('[data-testid="tab-run"]');
+      await hc.page.click('[data-testid="tab-runs"]');
+      await hc.screenshot("runs-hc");
+      await noProblems(hc);
+    } finally {
+      await hc.close();
     }
   });
 });

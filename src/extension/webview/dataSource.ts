@@ -53,7 +53,7 @@ export interface WebviewDataSource {
    * schemas are zod in user code, so only the code location can apply them exactly). Without it
    * the launchpad still checks the run config's shape and the op config against its JSON Schema.
    */
-  validateRunConfig?(jobName: string, yaml: string): MaybePromise<ConfigIssueView[]>;
+  validateRunConfig?(jobName: string, yaml: string, selection?: string[]): MaybePromise<ConfigIssueView[]>;
   /** Subscribes to changes. */
   onChange(listener: (change: DataChange) => void): { dispose(): unknown };
 }

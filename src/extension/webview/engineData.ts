@@ -50,7 +50,7 @@ export function engineWebviewData(host: EngineHostLike): WebviewDataSource {
     cancel: (id) => (live() ?? notReady()).cancel(id),
     reexecute: (id, s) => (live() ?? notReady()).reexecute(id, s),
     setPoolLimit: (p, l) => (live() ?? notReady()).setPoolLimit(p, l),
-    validateRunConfig: (job, yaml) => live()?.validateRunConfig?.(job, yaml) ?? [],
+    validateRunConfig: (job, yaml, selection) => live()?.validateRunConfig?.(job, yaml, selection) ?? [],
     onChange(listener: (c: DataChange) => void) {
       let inner: { dispose(): unknown } | undefined;
       const attach = () => {

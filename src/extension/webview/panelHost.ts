@@ -260,7 +260,7 @@ export class SluicePanelHost implements DisposableLike {
           this.mark(["concurrency"]);
           break;
         case "validateRunConfig":
-          result = { issues: await this.validate(r.jobName, r.yaml) };
+          result = { issues: await this.validate(r.jobName, r.yaml, r.selection) };
           break;
         case "openSource":
           await this.platform.openSource(r.file, r.line, r.column);
@@ -285,11 +285,11 @@ export class SluicePanelHost implements DisposableLike {
   }
 
   /** The launchpad's run config: its shape here (positions), op config by the engine when it can. */
-  private async validate(jobName: string, yaml: string): Promise<ConfigIssueView[]> {
+  private async validate(jobName: string, yaml: string, selection?: string[]): Promise<ConfigIssueView[]> {
     const shape = await this.jobShape(jobName);
     const structural = validateRunConfig(yaml, "launchpad", shape).issues.map(issueView);
     if (structural.length > 0 || !this.data.validateRunConfig) return structural;
-    return await this.data.validateRunConfig(jobName, yaml);
+    return await this.data.validateRunConfig(jobName, yaml, selection);
   }
 
   private async launch(r: Extract<WebviewRequest, { kind: "launch" }>): Promise<{ runId: string }> {
@@ -299,7 +299,7 @@ export class SluicePanelHost implements DisposableLike {
       const result = validateRunConfig(r.runConfigYaml, "launchpad", shape);
       if (result.issues.length > 0) throw Object.assign(new Error(`Invalid run config for job "${r.jobName}".`), { issues: result.issues.map(issueView) });
       if (this.data.validateRunConfig) {
-        const issues = await this.data.validateRunConfig(r.jobName, r.runConfigYaml);
+        const issues = await this.data.validateRunConfig(r.jobName, r.runConfigYaml, r.selection);
         if (issues.length > 0) throw Object.assign(new Error(`Invalid run config for job "${r.jobName}".`), { issues });
       }
       runConfig = (result.value ?? {}) as Record<string, unknown>;

@@ -259,7 +259,7 @@ export class GraphView {
       .slice(0, 2)
       .map(([k, v]) => `${k}=${v}`)
       .join(" ");
-    const meta = [n.pool ? `pool ${n.pool}` : "", tagText].filter(Boolean).join(" · ") || (n.kind === "asset" ? n.group ?? "" : n.kind === "graph" ? `graph · ${n.steps.length} steps` : "");
+    const meta = [n.pool ? `pool ${n.pool}` : "", tagText].filter(Boolean).join(" · ") || (n.kind === "asset" ? n.group ?? "" : n.kind === "graph" ? (n.asset ? "graph asset" : `graph · ${n.steps.length} step${n.steps.length === 1 ? "" : "s"}`) : "");
     const st = this.statuses.get(n.id)?.status ?? "none";
     return (
       `<text class="name" x="14" y="20">${esc(truncate(n.label, chars))}</text>` +

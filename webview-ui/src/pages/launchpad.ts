@@ -7,15 +7,22 @@ import type { ConfigIssueView, JobView, PartName } from "../../../src/protocol/w
 import { checkOpConfig, runConfigShapeOf } from "../../../src/protocol/webviewShared";
 import type { App, PageView } from "../app";
 import { button, clear, debounce, h, icon, replace, select } from "../dom";
-import { jobGraph, layoutInputOf, previewSelection, type GraphModel } from "../graph/model";
+import { jobGraph, layoutInputOf, nodeStatuses, previewSelection, type GraphModel } from "../graph/model";
 import { GraphView } from "../graph/view";
 import { request, RequestError } from "../vscode";
 import { layoutClient } from "./graph";
 
-/** Local validation: the run config's shape with positions, and op config against JSON Schema. */
-export function validateLocally(job: JobView, yaml: string): ConfigIssueView[] {
+/**
+ * Local validation: the run config's shape with positions, and op config against JSON Schema, for
+ * the selected ops only (as the engine checks only the steps it will run; `selected` = nodes).
+ */
+export function validateLocally(job: JobView, yaml: string, selected?: ReadonlySet<string>): ConfigIssueView[] {
   const schemas = new Map(job.steps.map((s) => [s.key, s.configSchema]));
-  const shape = { ...runConfigShapeOf(job), validateOpConfig: (op: string, value: unknown) => checkOpConfig(schemas.get(op), value) };
+  const nodeOf = new Map(job.steps.map((s) => [s.key, s.node]));
+  const shape = {
+    ...runConfigShapeOf(job),
+    validateOpConfig: (op: string, value: unknown) => (selected && !selected.has(nodeOf.get(op) ?? op) ? [] : checkOpConfig(schemas.get(op), value)),
+  };
   return validateRunConfig(yaml, "launchpad", shape).issues.map((i) => ({ line: i.line, column: i.column, endLine: i.endLine, endColumn: i.endColumn, keyPath: i.keyPath, message: i.message, code: i.code }));
 }
 
@@ -76,6 +83,7 @@ export class LaunchpadPage implements PageView {
         app.ui.launchpad.selection = this.selection.value;
         app.save();
         this.applySelection();
+        this.validate(false);
       }, 60),
     );
     const localCheck = debounce(() => this.validate(false), 150);
@@ -145,11 +153,13 @@ export class LaunchpadPage implements PageView {
       this.editor.value = ui.yaml[job.name] ?? job.defaultRunConfigYaml ?? "";
       this.model = jobGraph(job);
       void layoutClient.layout(layoutInputOf(this.model)).then((l) => this.model && this.preview.setGraph(this.model, l).then(() => this.applySelection()));
+      this.preview.setStatuses(nodeStatuses(this.model, this.app.parts.runs ?? []));
       this.renderTags();
       this.renderGutter();
       this.validate(false);
       this.validate(true);
     }
+    if (changed.has("runs") && this.model) this.preview.setStatuses(nodeStatuses(this.model, this.app.parts.runs ?? []));
     this.applySelection();
   }
 
@@ -200,7 +210,8 @@ export class LaunchpadPage implements PageView {
     if (!job) return;
     const yaml = this.editor.value;
     if (!viaHost) {
-      this.issues = validateLocally(job, yaml);
+      const p = this.model ? previewSelection(this.model, this.selection.value) : undefined;
+      this.issues = validateLocally(job, yaml, p?.ok && !p.empty ? p.selected : undefined);
       this.renderIssues();
       return;
     }
@@ -210,7 +221,8 @@ export class LaunchpadPage implements PageView {
       this.renderIssues();
       return;
     }
-    request({ kind: "validateRunConfig", jobName: job.name, yaml })
+    const sel = this.model ? previewSelection(this.model, this.selection.value) : undefined;
+    request({ kind: "validateRunConfig", jobName: job.name, yaml, selection: sel?.ok && !sel.empty ? sel.clauses : undefined })
       .then((r) => {
         if (seq !== this.validateSeq) return;
         this.hostIssues = r.issues.filter((hi) => !this.issues.some((li) => li.keyPath === hi.keyPath && li.message === hi.message));

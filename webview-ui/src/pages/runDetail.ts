@@ -97,6 +97,7 @@ export class RunDetailPage implements PageView {
 
   update(changed: ReadonlySet<PartName | "route">): void {
     if (changed.has("route")) {
+      if (this.app.ui.route.step !== undefined) this.app.ui.run.step = this.app.ui.route.step;
       this.requestFocus();
       this.follow = true;
     }
