@@ -5,7 +5,9 @@ import { version as vscodeVersion, type Event, type ExtensionContext } from "vsc
 import { registerLogChannel, traceError, traceInfo } from "./common/log";
 import { createLogOutputChannel, createTreeView } from "./common/windowApis";
 import { isWorkspaceTrusted } from "./common/workspaceApis";
+import { DefinitionCodeLensProvider, JOB_FILE_SELECTOR } from "./codelens/definitionLenses";
 import { registerCommands } from "./commands/register";
+import { registerCodeLensProvider } from "./common/languageApis";
 import { OUTPUT_CHANNEL_NAME, Views } from "./constants";
 import { EngineHost } from "./engine/engineHost";
 import type { EngineFactory, EngineState } from "./engine/port";
@@ -44,7 +46,8 @@ export function activate(context: ExtensionContext): SluiceExtensionApi {
   const definitions = new DefinitionsTreeDataProvider(engineHost);
   const definitionsView = createTreeView(Views.definitions, { treeDataProvider: definitions, showCollapseAll: true });
   const status = new StatusBarController(engineHost);
-  context.subscriptions.push(runs, definitions, definitionsView, status);
+  const lenses = new DefinitionCodeLensProvider(engineHost);
+  context.subscriptions.push(runs, definitions, definitionsView, status, lenses, registerCodeLensProvider(JOB_FILE_SELECTOR, lenses));
   // The Sluice panel (graph, runs, run detail, launchpad, concurrency); its serializer restores it after a reload.
   const panel = registerSluicePanel(context, engineWebviewData(engineHost));
 

@@ -38,6 +38,15 @@ export const Actions = {
   reexecuteFromFailure: () => l10n.t("Re-execute from failure"),
 };
 
+export const CodeLensLabels = {
+  runJob: () => l10n.t("▶ Run job"),
+  runOpSelection: () => l10n.t("Run op selection…"),
+  openLaunchpad: () => l10n.t("Open launchpad"),
+  showInGraph: () => l10n.t("Show in graph"),
+  materialize: () => l10n.t("Materialize"),
+  materializeWithUpstream: () => l10n.t("Materialize with upstream"),
+};
+
 export const ArgMessages = {
   noRun: () => l10n.t("Select a run in the Runs view first."),
   noJob: () => l10n.t("Run this command from a job's CodeLens or from the Definitions view."),

@@ -109,6 +109,13 @@ export class Range {
   }
 }
 
+export class CodeLens {
+  constructor(public range: Range, public command?: { title: string; command: string; arguments?: unknown[] }) {}
+  get isResolved(): boolean {
+    return !!this.command;
+  }
+}
+
 export class Uri {
   private constructor(readonly scheme: string, readonly path: string) {}
   static file(p: string): Uri {
@@ -202,6 +209,7 @@ interface State {
   inputAnswers: (string | undefined | ((options: any) => string | undefined))[];
   opened: { uri: Uri; options: unknown }[];
   channels: FakeLogChannel[];
+  codeLensProviders: { selector: unknown; provider: any; disposed: boolean }[];
   treeViews: FakeTreeView[];
   statusBarItems: FakeStatusBarItem[];
   clipboard: string;
@@ -220,6 +228,7 @@ function freshState(): State {
     inputAnswers: [],
     opened: [],
     channels: [],
+    codeLensProviders: [],
     treeViews: [],
     statusBarItems: [],
     clipboard: "",
@@ -379,6 +388,14 @@ export const workspace = {
   },
 };
 
+export const languages = {
+  registerCodeLensProvider(selector: unknown, provider: unknown) {
+    const entry = { selector, provider, disposed: false };
+    state.codeLensProviders.push(entry);
+    return new Disposable(() => void (entry.disposed = true));
+  },
+};
+
 export const env = {
   clipboard: {
     async writeText(text: string) {
@@ -446,7 +463,9 @@ export const vscodeStub = {
   Position,
   Range,
   Uri,
+  CodeLens,
   commands,
+  languages,
   window,
   workspace,
   env,
