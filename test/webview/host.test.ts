@@ -153,7 +153,7 @@ describe("panel host", () => {
     host.dispose();
   });
 
-  test("hidden: nothing is sent; visible again: every part is re-sent", async () => {
+  test("hidden: nothing is sent; shown again: the re-created page's ready gets every part", async () => {
     const data = new FixtureDataSource();
     const f = fakePanel();
     const host = new SluicePanelHost(f.platform, data, { debounceMs: 5 });
@@ -171,7 +171,11 @@ describe("panel host", () => {
     f.panel.visibleNow = true;
     f.changeView();
     await settle();
+    assert.equal(f.posted.length, 0, "the re-created page has not said ready yet");
+    await f.send({ type: "ready", protocol: 1 });
+    await settle();
     await host.flush();
+    assert.deepEqual(f.posted[0], { type: "init", protocol: 1, route: undefined });
     const names = f.posted.filter((m) => m.type === "part").map((m) => (m as { name: string }).name);
     assert.deepEqual([...new Set(names)], ["status", "definitions", "runs", "concurrency", "runDetail"]);
     host.dispose();

@@ -7,7 +7,8 @@
 //
 // Protocol (src/protocol/webview.ts): the webview says `ready`; the host answers `init` and a full
 // snapshot. After that, whenever data changes and the panel is visible, the changed parts are sent
-// whole (debounced). While hidden nothing is sent; on becoming visible every part is re-sent.
+// whole (debounced). While hidden nothing is sent; the page VS Code re-creates when the panel is
+// shown again says `ready` and gets every part.
 // Large parts go out in chunks, one chunk per macrotask, so that no single serialisation blocks
 // the extension host for long (bench/graph.ts measures it).
 import { validateRunConfig, type RunConfigJob } from "../../engine/config/runConfigSchema";
@@ -176,8 +177,12 @@ export class SluicePanelHost implements DisposableLike {
       panel.webview.onDidReceiveMessage((m) => void this.onMessage(m)),
       panel.onDidChangeViewState(() => {
         if (!this.panel) return;
-        if (!this.panel.visible) this.wasHidden = true;
-        else if (this.wasHidden && this.ready) {
+        if (!this.panel.visible) {
+          // retainContextWhenHidden is off: VS Code discards the hidden webview's page; the page it
+          // re-creates says `ready` again and gets a full snapshot then. Nothing is sent meanwhile.
+          this.wasHidden = true;
+          this.ready = false;
+        } else if (this.wasHidden && this.ready) {
           this.wasHidden = false;
           this.markAll();
         }
@@ -214,6 +219,7 @@ export class SluicePanelHost implements DisposableLike {
     const m = parsed.message;
     switch (m.type) {
       case "ready":
+        this.wasHidden = false;
         if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) this.platform.log("warn", `Sluice panel: webview protocol ${m.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}.`);
         this.ready = true;
         this.post({ type: "init", protocol: WEBVIEW_PROTOCOL_VERSION, route: this.pendingRoute });
