@@ -94,7 +94,8 @@ async function barePool(script: string, tasks: number, concurrency: number): Pro
     }
   });
   const elapsed = performance.now() - started;
-  for (const c of children) c.kill();
+  // Wait for the children to be reaped, so that their CPU time is counted (cutime).
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once("exit", r), c.kill())))));
   return elapsed;
 }
 

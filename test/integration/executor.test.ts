@@ -356,7 +356,8 @@ describe("executors through the CLI", { concurrency: 4 }, () => {
 
   it("`run logs --follow` tails a step's output while the run is in progress, read-only", async () => {
     const ws = fresh();
-    const running = sluiceAsync(ws, ["job", "execute", "-j", "follow_job", "--json", "-c", join(ws.dir, METHODS.spawn)]);
+    const release = join(ws.dir, "release");
+    const running = sluiceAsync(ws, ["job", "execute", "-j", "follow_job", "--json", "--tag", `release=${release}`, "-c", join(ws.dir, METHODS.spawn)]);
     // Wait for the run to appear (read-only queries never take the instance from its owner).
     let runId: string | undefined;
     for (let i = 0; i < 100 && !runId; i++) {
@@ -372,15 +373,19 @@ describe("executors through the CLI", { concurrency: 4 }, () => {
     follow.stdout.on("data", (d) => {
       stdout += d;
       if (!firstOutputAt && stdout.includes("out ")) firstOutputAt = Date.now();
+      // The step waits for this file after "out 5": output shown before it exists was followed live.
+      if (stdout.includes("out 5\n") && !existsSync(release)) writeFileSync(release, "");
     });
     follow.stderr.on("data", (d) => (stderr += d));
     const code = await new Promise<number | null>((r) => follow.on("exit", r));
     const run = parseRun(await running);
     assert.equal(code, 0, stderr);
     assert.equal(run.status, "SUCCESS");
-    const lines = (prefix: string) => Array.from({ length: 12 }, (_, i) => `${prefix} ${i}\n`).join("");
-    assert.ok(stdout.includes(lines("out")), stdout);
-    assert.ok(stderr.includes(lines("err")), stderr);
+    // The step's output, in order (event lines such as LOG_MESSAGE interleave where they arrive).
+    const lines = (prefix: string) => Array.from({ length: 12 }, (_, i) => `${prefix} ${i}`);
+    const only = (text: string, prefix: string) => text.split("\n").filter((l) => l.startsWith(`${prefix} `));
+    assert.deepEqual(only(stdout, "out"), lines("out"), stdout);
+    assert.deepEqual(only(stderr, "err"), lines("err"), stderr);
     assert.match(stdout, /LOG_MESSAGE +slow_talk +almost done/);
     const success = run.events.find((e) => e.type === "STEP_SUCCESS" && e.stepKey === "slow_talk")!;
     assert.ok(firstOutputAt > 0 && firstOutputAt < success.timestamp, "output arrived before the step finished");

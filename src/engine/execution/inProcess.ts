@@ -86,7 +86,8 @@ export async function runStepInProcess(run: ExecutorRun, step: PlanStep, previou
   let redirect: WriteRedirect | undefined;
   if (run.logsDir) {
     const paths = computeLogPaths(run.logsDir, run.runId, step.key);
-    redirect = new WriteRedirect(paths, { eager: true });
+    // Files appear on the first write: a step that prints nothing costs no file creation.
+    redirect = new WriteRedirect(paths);
     run.events.emit("LOGS_CAPTURED", `Started capturing logs in process (pid: ${process.pid}).`, { stepKey: step.key, data: logsCapturedData(paths, step.key, run.runId) });
   }
   try {

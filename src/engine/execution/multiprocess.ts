@@ -39,6 +39,8 @@ export function stepWorkerEntry(): string {
 const POOL_RETRY_MS = 1000;
 /** Grace period between SIGTERM and SIGKILL when interrupting step workers. */
 const INTERRUPT_GRACE_MS = 3000;
+/** Longest wait, after a worker's exit, for its IPC channel to deliver what is left and close. */
+const CHANNEL_DRAIN_MS = 2000;
 /** Time a step worker may take to start a timed step, on top of the step's own limit. */
 const STARTUP_GRACE_SECONDS = 10;
 /** A forkserver worker whose heap is above this share of its limit after a step is replaced. */
@@ -75,6 +77,8 @@ class StepWorker {
   retiring = false;
   exited = false;
   ready = false;
+  /** Resolves once the worker has exited and its exit was handled. */
+  readonly gone: Promise<void>;
   /** Last bytes the worker wrote to stderr (forkserver: piped; spawn: read from its .err file). */
   private stderrBuffer = "";
 
@@ -110,10 +114,28 @@ class StepWorker {
       if (parsed.success) handlers.onMessage(this, parsed.data);
       else handlers.onInvalid(this, parsed.error);
     });
-    this.child.on("exit", (code, signal) => {
+    // A worker's last messages (its stepDone) may still be in the IPC pipe when its exit is
+    // reported: the exit is handled once the channel has closed too (it drains the pipe first).
+    let exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let reported = false;
+    let gone!: () => void;
+    this.gone = new Promise<void>((resolve) => (gone = resolve));
+    const report = () => {
+      if (reported || !exitStatus) return;
+      reported = true;
       this.exited = true;
-      handlers.onExit(this, code, signal);
+      try {
+        handlers.onExit(this, exitStatus.code, exitStatus.signal);
+      } finally {
+        gone();
+      }
+    };
+    this.child.on("exit", (code, signal) => {
+      exitStatus = { code, signal };
+      if (!this.child.connected) report();
+      else setTimeout(report, CHANNEL_DRAIN_MS).unref();
     });
+    this.child.on("disconnect", () => setImmediate(report));
     // A worker that cannot be reached any more is reported by its exit.
     this.child.on("error", () => undefined);
     this.post({ t: "init", init });
@@ -599,17 +621,11 @@ class MultiprocessExecution {
   private async shutdownAll(): Promise<void> {
     const alive = [...this.workers].filter((w) => !w.exited);
     this.idle.clear();
-    await Promise.all(
-      alive.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            if (w.exited) return resolve();
-            w.child.once("exit", () => resolve());
-            if (w.current) w.interrupt();
-            else w.retire();
-          }),
-      ),
-    );
+    for (const w of alive) {
+      if (w.current) w.interrupt();
+      else w.retire();
+    }
+    await Promise.all(alive.map((w) => w.gone));
   }
 }
 
