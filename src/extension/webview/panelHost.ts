@@ -92,6 +92,9 @@ const TITLES: Record<Route["page"], string> = {
 
 const defaultYield = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Parts small enough to compare with what was last sent (definitions can be megabytes: never compared). */
+const SMALL_PARTS = new Set<PartName>(["status", "runs", "concurrency"]);
+
 export class SluicePanelHost implements DisposableLike {
   private panel: PanelLike | undefined;
   private panelSubs: DisposableLike[] = [];
@@ -105,6 +108,7 @@ export class SluicePanelHost implements DisposableLike {
   private wasHidden = false;
   private readonly sub: DisposableLike;
   private readonly opts: Required<PanelHostOptions>;
+  private readonly sentSmall = new Map<PartName, string>();
 
   // caches
   private defs: DefinitionsSnapshot | undefined;
@@ -222,6 +226,7 @@ export class SluicePanelHost implements DisposableLike {
         this.wasHidden = false;
         if (m.protocol !== WEBVIEW_PROTOCOL_VERSION) this.platform.log("warn", `Sluice panel: webview protocol ${m.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}.`);
         this.ready = true;
+        this.sentSmall.clear();
         this.post({ type: "init", protocol: WEBVIEW_PROTOCOL_VERSION, route: this.pendingRoute });
         this.pendingRoute = undefined;
         this.markAll(true);
@@ -390,6 +395,13 @@ export class SluicePanelHost implements DisposableLike {
     }
     const messages: HostMessage[] = [];
     for (const [name, value] of values) {
+      // Small parts re-read on a timer (runs, pools) are often unchanged: skip those. A page that
+      // just said ready (sentSmall cleared) always gets everything.
+      if (SMALL_PARTS.has(name)) {
+        const json = JSON.stringify(value);
+        if (this.sentSmall.get(name) === json) continue;
+        this.sentSmall.set(name, json);
+      }
       const chunks = chunkPart(value, this.opts.chunkItems);
       chunks.forEach((chunk, index) => messages.push({ type: "part", seq, name, index, count: chunks.length, value: chunk, last: false }));
     }
