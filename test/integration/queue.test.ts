@@ -27,7 +27,8 @@ describe("run queue", () => {
   let dev: Dev;
   before(async () => {
     ws = queueWorkspace(`${BASE}concurrency:\n  runs:\n    max_concurrent_runs: 2\n`);
-    dev = await startDev(ws);
+    // A step running in process cannot be interrupted: a canceled run's worker is killed after this grace.
+    dev = await startDev(ws, { SLUICE_CANCEL_GRACE_MS: "1000" });
   });
   after(async () => {
     await dev?.stop();
@@ -37,18 +38,35 @@ describe("run queue", () => {
   const runList = (status?: string) => json<RunJson[]>(sluice(ws, ["run", "list", "--json", ...(status ? ["--status", status] : [])]));
   const show = (id: string) => json<RunJson>(sluice(ws, ["run", "show", id, "--json"]));
 
+  /** Op intervals of these runs: finished ones from their spans, canceled ones from their op's start to the run's end. */
+  const intervals = (ids: string[]) => {
+    const done = spans(ws).filter((x) => ids.includes(x.run));
+    const ended = new Map(json<{ runId: string; endTime: number | null }[]>(sluice(ws, ["run", "list", "--json"])).map((r) => [r.runId, r.endTime]));
+    const open = starts(ws)
+      .filter((x) => ids.includes(x.run) && !done.some((d) => d.run === x.run))
+      .map((x) => ({ run: x.run, start: x.at, end: ended.get(x.run) ?? Date.now(), tags: {} as Record<string, string> }));
+    return [...done, ...open];
+  };
+
   it("never has more runs in progress than max_concurrent_runs; queued runs say why they wait", async () => {
-    const waiting = Array.from({ length: 5 }, () => launch(ws, "plain", { nap_ms: "500", group: "max" }, ["--wait"]));
-    const reason = await waitFor("a queued run with its reason", () => runList("QUEUED").find((r) => r.queueReason));
-    assert.equal(reason.queueReason, "max_concurrent_runs 2 reached");
-    assert.deepEqual(reason.queueBlock, { kind: "max_concurrent_runs", limit: 2 });
-    assert.match(sluice(ws, ["run", "show", reason.runId]).stdout, /waiting: {2}max_concurrent_runs 2 reached/);
+    const blockers = (await Promise.all([1, 2].map(() => launch(ws, "plain", { nap_ms: "60000", group: "max" })))).map(runIdOf);
+    await waitFor("both blockers running", () => starts(ws).filter((s) => blockers.includes(s.run)).length === 2);
+    const followers = (await Promise.all([0, 0, -1].map((p) => launch(ws, "plain", { nap_ms: "300", group: "max", "sluice/priority": String(p) })))).map(runIdOf);
+    const last = followers[2];
+    const queued = await waitFor("three queued runs with their reason", () => {
+      const q = runList("QUEUED").filter((r) => followers.includes(r.runId) && r.queueReason);
+      return q.length === 3 && q;
+    });
+    for (const r of queued) {
+      assert.equal(r.queueReason, "max_concurrent_runs 2 reached");
+      assert.deepEqual(r.queueBlock, { kind: "max_concurrent_runs", limit: 2 });
+    }
+    assert.match(sluice(ws, ["run", "show", last]).stdout, /waiting: {2}max_concurrent_runs 2 reached/);
     assert.match(sluice(ws, ["run", "list"]).stdout, /QUEUED .*max_concurrent_runs 2 reached/);
-    const results = await Promise.all(waiting);
-    for (const r of results) assert.equal(r.code, 0, r.stderr);
-    const mine = spans(ws).filter((s) => s.tags.group === "max");
-    assert.equal(mine.length, 5);
-    assert.equal(maxOverlap(mine), 2, "two at a time, never three");
+    for (const id of blockers) assert.equal(sluice(ws, ["run", "cancel", id]).code, 0);
+    await waitFor("the followers to finish", () => spans(ws).filter((s) => followers.includes(s.run)).length === 3, 30_000, 100);
+    const all = intervals([...blockers, ...followers]);
+    assert.equal(maxOverlap(all), 2, "two at a time, never three");
   });
 
   it("launches higher priority first (sluice/priority, dagster/priority alias, non-integer = 0), ties in creation order", async () => {
@@ -90,26 +108,33 @@ describe("run queue", () => {
         limit: 1
 `);
     await new Promise((r) => setTimeout(r, 300));
-    const runs: Record<string, string>[] = [
-      { db: "pg" }, { db: "pg" }, { db: "mysql" },
-      { team: "a" }, { team: "b" }, { team: "c" },
-      { user: "x" }, { user: "x" }, { user: "y" },
+    // Blockers fill every limit and hold it until they are canceled.
+    const blockerTags: Record<string, string>[] = [{ db: "pg" }, { team: "a" }, { team: "b" }, { user: "x" }];
+    const blockers = (await Promise.all(blockerTags.map((t) => launch(ws, "plain", { ...t, nap_ms: "60000", group: "tags" })))).map(runIdOf);
+    await waitFor("the blockers running", () => starts(ws).filter((s) => blockers.includes(s.run)).length === 4);
+    const later: [Record<string, string>, string | null][] = [
+      [{ db: "pg" }, "tag db=pg 1/1"],
+      [{ team: "c" }, "tag team 2/2"],
+      [{ user: "x" }, "tag user=x 1/1"],
+      [{ db: "mysql" }, null],
+      [{ user: "y" }, null],
     ];
-    const waiting = runs.map((tags) => launch(ws, "plain", { ...tags, nap_ms: "900", group: "tags" }, ["--wait"]));
-    // While the runs go, the blocked ones say which limit holds them.
-    const seen = new Set<string>();
-    await waitFor("the three kinds of tag reasons", () => {
-      for (const r of runList("QUEUED")) if (r.queueReason?.startsWith("tag ")) seen.add(r.queueReason);
-      return seen.has("tag db=pg 1/1") && seen.has("tag team 2/2") && seen.has("tag user=x 1/1");
-    }, 20_000, 100);
-    for (const r of await Promise.all(waiting)) assert.equal(r.code, 0, r.stderr);
-    const mine = spans(ws).filter((s) => s.tags.group === "tags");
-    assert.equal(mine.length, runs.length);
-    const overlap = (pred: (t: Record<string, string>) => boolean) => maxOverlap(mine.filter((s) => pred(s.tags)));
+    const ids = (await Promise.all(later.map(([t]) => launch(ws, "plain", { ...t, nap_ms: "300", group: "tags" })))).map(runIdOf);
+    // The free ones run at once, next to the blockers; the others wait and say which limit holds them.
+    await waitFor("the free runs", () => spans(ws).filter((s) => s.run === ids[3] || s.run === ids[4]).length === 2, 20_000, 100);
+    const queued = runList("QUEUED");
+    later.forEach(([tags, reason], i) => {
+      if (reason) assert.equal(queued.find((r) => r.runId === ids[i])?.queueReason, reason, JSON.stringify(tags));
+    });
+    for (const id of blockers) assert.equal(sluice(ws, ["run", "cancel", id]).code, 0);
+    await waitFor("the held runs", () => spans(ws).filter((s) => ids.includes(s.run)).length === 5, 30_000, 100);
+    const tagsOf = new Map([...blockers.map((id, i) => [id, blockerTags[i]] as const), ...ids.map((id, i) => [id, later[i][0]] as const)]);
+    const all = intervals([...blockers, ...ids]).map((x) => ({ ...x, tags: tagsOf.get(x.run)! }));
+    const overlap = (pred: (t: Record<string, string>) => boolean) => maxOverlap(all.filter((s) => pred(s.tags)));
     assert.equal(overlap((t) => t.db === "pg"), 1, "key-value limit db=pg: 1");
-    assert.ok(overlap((t) => t.team !== undefined) <= 2, "key limit team: 2");
+    assert.equal(overlap((t) => t.team !== undefined), 2, "key limit team: 2");
     assert.equal(overlap((t) => t.user === "x"), 1, "per-unique-value limit user: 1 per value");
-    assert.ok(overlap(() => true) >= 4, "runs not held back by a limit ran at the same time");
+    assert.ok(overlap(() => true) >= 6, "runs not held back by a limit ran at the same time");
   });
 
   it("cancels a queued run at once (RUN_CANCELING then RUN_CANCELED)", async () => {

@@ -25,6 +25,9 @@ export class InstanceConfigState {
   private stamp = "";
   private checkedAt = 0;
 
+  /** Called when a new valid config came into force (after the first load). */
+  onChange?: (config: ResolvedInstanceConfig) => void;
+
   constructor(private readonly workspace: string, private readonly onIssues?: (report: InstanceConfigReport) => void) {
     this.report_ = {
       file: "",
@@ -65,7 +68,9 @@ export class InstanceConfigState {
     this.stamp = stamp;
     const loaded = loaded0 ?? loadInstanceConfig(this.workspace);
     if (loaded.config) {
+      const changed = JSON.stringify(loaded.config) !== JSON.stringify(this.report_.config);
       this.report_ = { file: loaded.file, exists: loaded.exists, config: loaded.config, sources: loaded.sources ?? {}, issues: [], usingLastValid: false };
+      if (changed && !loaded0) this.onChange?.(loaded.config);
     } else {
       this.report_ = { ...this.report_, file: loaded.file, exists: loaded.exists, issues: loaded.issues, usingLastValid: true };
       this.onIssues?.(this.report_);

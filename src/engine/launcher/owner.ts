@@ -75,6 +75,7 @@ export class InstanceOwner {
   readonly launcher: RunLauncher;
   readonly configState: InstanceConfigState;
   private queue: QueueDaemon | undefined;
+  private configTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(events: StoredEvent[]) => void>();
   private readonly foreground = new Map<string, (text: string, stream: "stdout" | "stderr") => void>();
   private readonly log: (message: string) => void;
@@ -162,6 +163,14 @@ export class InstanceOwner {
   startDaemons(): void {
     if (this.queue?.isRunning) return;
     this.launcher.grant(this.pools.syncDefaultLimits(this.config.concurrency.pools.default_limit));
+    // An edited sluice.yaml takes effect within a second: pools that follow default_limit are
+    // resized and the queue looks again at once.
+    this.configState.onChange = (config) => {
+      this.launcher.grant(this.pools.syncDefaultLimits(config.concurrency.pools.default_limit));
+      this.queue?.wake();
+    };
+    this.configTimer = setInterval(() => void this.config, 1000);
+    this.configTimer.unref();
     this.queue = new QueueDaemon({
       store: this.store,
       pools: this.pools,
@@ -175,6 +184,7 @@ export class InstanceOwner {
   /** Stops launching; running workers go on. */
   stopDaemons(): void {
     this.queue?.stop();
+    clearInterval(this.configTimer);
   }
 
   /** One dequeue pass now (for tests and `sluice dev` start). */

@@ -53,9 +53,13 @@ interface Managed {
   timers: NodeJS.Timeout[];
 }
 
-/** How long a canceled worker may take before it is terminated, then killed. */
-const CANCEL_TERM_AFTER_MS = Number(process.env.SLUICE_CANCEL_GRACE_MS) || 10_000;
-const CANCEL_KILL_AFTER_MS = CANCEL_TERM_AFTER_MS + 5_000;
+/**
+ * How long a canceled run's worker may take to stop on its own before its whole process group
+ * (its step workers too) is killed. A step running in process cannot be interrupted in the
+ * middle (JavaScript has no way to stop an async function from outside), so the grace period is
+ * what bounds a cancel. The run still ends CANCELED. Env SLUICE_CANCEL_GRACE_MS overrides it.
+ */
+const CANCEL_GRACE_MS = Number(process.env.SLUICE_CANCEL_GRACE_MS) || 10_000;
 
 export class RunLauncher {
   private readonly workers = new Map<string, Managed>();
@@ -117,7 +121,7 @@ export class RunLauncher {
     return { pid: worker.pid, done };
   }
 
-  /** Asks the run's worker to cancel; escalates to SIGTERM, then SIGKILL, if it does not end. False when no worker runs it. */
+  /** Asks the run's worker to cancel; kills it (and its step workers) if it has not ended after the grace period. False when no worker runs it. */
   cancel(runId: string): boolean {
     const m = this.workers.get(runId);
     if (!m) return false;
@@ -127,11 +131,9 @@ export class RunLauncher {
       return true;
     }
     m.worker.interrupt("cancel");
-    m.timers.push(
-      setTimeout(() => m.worker.kill("SIGTERM"), CANCEL_TERM_AFTER_MS),
-      setTimeout(() => m.worker.kill("SIGKILL"), CANCEL_KILL_AFTER_MS),
-    );
-    for (const t of m.timers) t.unref();
+    const timer = setTimeout(() => m.worker.kill("SIGKILL"), CANCEL_GRACE_MS);
+    timer.unref();
+    m.timers.push(timer);
     return true;
   }
 
