@@ -189,7 +189,11 @@ async function launchCommand(values: Record<string, unknown>, request: LaunchReq
     await session.close();
     throw e;
   }
-  const interrupts = interruptOnSigint("Stopped waiting; the run goes on (cancel it with `sluice run cancel`).");
+  const interrupts = interruptOnSigint(
+    session.kind === "remote"
+      ? "Stopped waiting; the run goes on in its owner (cancel it with `sluice run cancel`)."
+      : "Stopping: this process owns the instance, so the runs it launched are interrupted.",
+  );
   try {
     for (;;) {
       if (interrupts.signal.aborted) return 130;
@@ -204,7 +208,8 @@ async function launchCommand(values: Record<string, unknown>, request: LaunchReq
           if (!finished) return 130;
           run = finished;
           // Launch nothing more; let the runs this process started finish (they end with it).
-          if (instance.activeRuns.length > 0 && !values.json) process.stderr.write(`Waiting for ${instance.activeRuns.length} other run(s) this process launched...\n`);
+          const others = instance.activeRuns.filter((id) => id !== run.runId).length;
+          if (others > 0 && !values.json) process.stderr.write(`Waiting for ${others} other run(s) this process launched (they end with it)...\n`);
           await instance.drain();
         } else {
           const finished = await Promise.race([
