@@ -99,7 +99,8 @@ export class RunLauncher {
         pools: host.poolMode(),
       },
       {
-        onEvents: (events) => host.record(events),
+        // A worker speaks for its own run only (it runs user code: never let it touch another run).
+        onEvents: (events) => host.record(events.filter((e) => e.runId === runId)),
         onQuery: async (method, args) => {
           if (method === "getRunRecords") return host.store.getRunRecords(args[0] as RunsFilter | undefined, args[1] as RunRecordsOptions | undefined);
           throw new Error(`unknown query ${method}`);
