@@ -92,15 +92,26 @@ export function collectDefinitions(modules: { file: string; exports: Record<stri
   return { found, errors };
 }
 
-export function buildDefinitions(modules: { file: string; exports: Record<string, unknown> }[], toJsonSchema: ToJsonSchema): BuiltDefinitions {
+/**
+ * `onlyJob`: build just that job (and the asset graph only if it is an asset job) — what a step
+ * worker needs, which rebuilds the job for every step it is started for.
+ */
+export function buildDefinitions(
+  modules: { file: string; exports: Record<string, unknown> }[],
+  toJsonSchema: ToJsonSchema,
+  options: { onlyJob?: string } = {},
+): BuiltDefinitions {
   const { found, errors } = collectDefinitions(modules);
   const jobs = new Map<string, RuntimeJob>();
   const assetDefs = new Map<string, AnyAsset>();
-  for (const f of found) if (f.kind === "asset") assetDefs.set(f.name, f.def as AnyAsset);
+  const only = options.onlyJob;
+  const needAssets = only === undefined || only === IMPLICIT_ASSET_JOB || found.some((f) => f.name === only && f.kind === "assetJob");
+  if (needAssets) for (const f of found) if (f.kind === "asset") assetDefs.set(f.name, f.def as AnyAsset);
   for (const node of assetNodeClashes(assetDefs)) errors.push(node);
 
   const assetGraph = buildAssetGraph(assetDefs, errors, toJsonSchema);
   for (const f of found) {
+    if (only !== undefined && f.name !== only) continue;
     try {
       if (f.kind === "job") jobs.set(f.name, buildOpJob(f.def as JobDefinition, toJsonSchema));
       else if (f.kind === "assetJob") {

@@ -164,7 +164,7 @@ function load(init: StepWorkerInit): Loaded | string {
   process.setSourceMapsEnabled(true);
   const loaded = requireBundles(init.files);
   mark("bundles required");
-  const defs = buildDefinitions(loaded.modules, () => ({}));
+  const defs = buildDefinitions(loaded.modules, () => ({}), { onlyJob: init.jobName });
   mark("definitions built");
   const job = defs.jobs.get(init.jobName);
   if (!job) {
