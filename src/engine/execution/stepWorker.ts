@@ -23,6 +23,7 @@ import type { PlanStep } from "./plan";
 import { runStep, type StepEnvironment } from "./step";
 
 const spawned = process.argv.includes("--single");
+/** SLUICE_STEP_WORKER_PROFILE=1: start-up phases and per-step IPC times on stderr (for the bench). */
 const PROFILE = process.env.SLUICE_STEP_WORKER_PROFILE === "1";
 const heapLimited = process.execArgv.some((a) => a.startsWith("--max-old-space-size"));
 
