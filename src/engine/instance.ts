@@ -166,10 +166,10 @@ export class Instance implements OwnerApi {
     return this.loadingDefinitions;
   }
 
-  /** A long-lived owner (`sluice dev`, VS Code) re-loads definitions when job files changed since the last load. */
+  /** An owner serves other processes too (`sluice dev`, VS Code, a CLI answering forwarded requests): it re-loads definitions when job files changed since the last load. */
   private jobFilesChanged(): boolean {
     const snap = this.definitionsSnapshot;
-    if (!snap || !this.owner || (this.options.role ?? "cli") === "cli") return false;
+    if (!snap || !this.owner) return false;
     const known = new Set(snap.files.map((f) => f.path));
     const now = discoverJobFiles(this.workspace);
     if (now.length !== known.size || now.some((f) => !known.has(f))) return true;
