@@ -3,6 +3,7 @@
 // step resolves its downstream counters once), so a 10,000-step plan costs O(steps + edges).
 import type { ExecutionPlan, PlanStep } from "./plan";
 import { ReadyQueue } from "./plan";
+import type { StepOutcome } from "./step";
 import { TagConcurrencyLimitsCounter, type TagConcurrencyLimit } from "./tagLimits";
 
 /** enabled: retries happen here; disabled: a retry request fails the step; deferred: a parent process retries. */
@@ -175,6 +176,15 @@ export class ActiveExecution {
       const step = this.steps.get(stepKey)!;
       this.ready.push(step, step.priority, this.seq++);
     }
+  }
+
+  /** Records how an attempt of a step ended: success (with the outputs it produced), failure, or a retry request. */
+  settle(stepKey: string, outcome: StepOutcome): void {
+    if (outcome.kind === "success") {
+      for (const o of outcome.outputs) this.markOutput(stepKey, o);
+      this.markSuccess(stepKey);
+    } else if (outcome.kind === "failure") this.markFailed(stepKey);
+    else this.markUpForRetry(stepKey, outcome.seconds);
   }
 
   /** A step's worker ended without a success or failure event. */

@@ -29,11 +29,7 @@ export async function executeInProcess(run: ExecutorRun): Promise<ExecutorResult
     }
     const outcome = await runStepInProcess(run, step, active.attemptsOf(step.key));
     run.release?.(step);
-    if (outcome.kind === "success") {
-      for (const o of outcome.outputs) active.markOutput(step.key, o);
-      active.markSuccess(step.key);
-    } else if (outcome.kind === "failure") active.markFailed(step.key);
-    else active.markUpForRetry(step.key, outcome.seconds);
+    active.settle(step.key, outcome);
   }
   reportSkipsAndAbandons(active, run);
   events.engine(`Finished steps in process (pid: ${process.pid}) in ${Math.round(performance.now() - started)}ms`);

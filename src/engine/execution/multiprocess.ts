@@ -581,11 +581,7 @@ class MultiprocessExecution {
   private settle(step: PlanStep, outcome: StepOutcome): void {
     const { active, run } = this;
     run.release?.(step);
-    if (outcome.kind === "success") {
-      for (const o of outcome.outputs) active.markOutput(step.key, o);
-      active.markSuccess(step.key);
-    } else if (outcome.kind === "failure") active.markFailed(step.key);
-    else active.markUpForRetry(step.key, outcome.seconds);
+    active.settle(step.key, outcome);
   }
 
   // ---- waiting ---------------------------------------------------------------------------
