@@ -10,6 +10,7 @@ import { registerCommands } from "./commands/register";
 import { registerCodeLensProvider } from "./common/languageApis";
 import { OUTPUT_CHANNEL_NAME, Views } from "./constants";
 import { EngineHost } from "./engine/engineHost";
+import { registerLanguageFeatures } from "./language/register";
 import type { EngineFactory, EngineState } from "./engine/port";
 import { DefinitionsTreeDataProvider } from "./views/definitionsTree";
 import { RunsView } from "./views/runsView";
@@ -48,6 +49,11 @@ export function activate(context: ExtensionContext): SluiceExtensionApi {
   const status = new StatusBarController(engineHost);
   const lenses = new DefinitionCodeLensProvider(engineHost);
   context.subscriptions.push(runs, definitions, definitionsView, status, lenses, registerCodeLensProvider(JOB_FILE_SELECTOR, lenses));
+  // Diagnostics, hover, completion and quick fixes for sluice.yaml and run config files (no engine
+  // needed); job files' load errors appear once the engine wiring calls
+  // `language.diagnostics.updateDefinitions(snapshot)` with each definitions snapshot.
+  const language = registerLanguageFeatures();
+  context.subscriptions.push(language);
   // The Sluice panel (graph, runs, run detail, launchpad, concurrency); its serializer restores it after a reload.
   const panel = registerSluicePanel(context, engineWebviewData(engineHost));
 

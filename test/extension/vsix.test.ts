@@ -50,6 +50,13 @@ describe("the .vsix", () => {
     assert.ok(entries.has("extension.vsixmanifest") && entries.has("[Content_Types].xml"));
   });
 
+  test("the JSON Schemas contributed to the YAML extension (yamlValidation) are in it", () => {
+    const manifest = JSON.parse(entries.get("extension/package.json")!.data.toString("utf8"));
+    const urls = (manifest.contributes.yamlValidation as { url: string }[]).map((v) => v.url.replace(/^\.\//, ""));
+    assert.deepEqual(urls, ["schemas/sluice.schema.json", "schemas/run-config.schema.json"]);
+    for (const u of urls) assert.ok(files.includes(u), u);
+  });
+
   test("ships every JSON schema and every file of dist/ but source maps", () => {
     const schemas = fs.existsSync(path.join(ROOT, "schemas")) ? fs.readdirSync(path.join(ROOT, "schemas")).filter((f) => f.endsWith(".json")) : [];
     for (const s of schemas) assert.ok(files.includes(`schemas/${s}`), `schemas/${s}`);

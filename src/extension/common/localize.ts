@@ -108,3 +108,17 @@ export const StatusBarLabels = {
   tooltipStarting: () => l10n.t("Sluice: the engine is starting"),
   tooltipUnavailable: () => l10n.t("Sluice: the engine is not available in this build yet"),
 };
+
+export const LanguageMessages = {
+  unknownJob: (job: string) =>
+    l10n.t("No job named `{0}` is defined in this workspace (a run config file is named after its job: `<job>.run.yaml`).", job),
+  didYouMean: (name: string) => l10n.t("Did you mean `{0}`?", name),
+  someFilesFailed: () => l10n.t("Some job files failed to load (see the Problems view)."),
+  hoverValue: (expect: string) => l10n.t("Value: {0}", expect),
+  hoverDefault: (value: string) => l10n.t("Default: {0}", value),
+  hoverAllowed: (values: string) => l10n.t("Allowed values: {0}", values),
+  hoverChoices: (values: string) => l10n.t("One of: {0}", values),
+  completionDefault: () => l10n.t("default"),
+  replaceWith: (value: string) => l10n.t("Replace with {0}", value),
+  renameFileTo: (name: string) => l10n.t("Rename the file to {0}", name),
+};

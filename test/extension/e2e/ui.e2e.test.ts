@@ -120,3 +120,42 @@ test("the Sluice log channel shows the extension's log", async () => {
   await page.locator(".output-view .view-lines", { hasText: "activating in VS Code 1.100" }).waitFor();
   await shot("04-sluice-log");
 });
+
+test("a broken sluice.yaml is underlined, and the hover shows the problem and the key's docs", async () => {
+  await page.keyboard.press("Escape");
+  const file = path.join(server.workspace, "sluice.yaml");
+  const original = fs.readFileSync(file, "utf8");
+  fs.writeFileSync(file, "# instance settings\nconcurrency:\n  runs:\n    max_concurrent_runs: -2\n  pools:\n    granularity: opp\n");
+  try {
+    await page.keyboard.press("Control+P");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor();
+    await input.fill("sluice.yaml");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "sluice.yaml" }).first().waitFor();
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab", { hasText: "sluice.yaml" }).waitFor();
+    await page.locator(".monaco-editor .view-lines", { hasText: "granularity: opp" }).waitFor();
+    // two error squiggles (the -2 and the opp), drawn by VS Code from Sluice's diagnostics
+    await page.locator(".monaco-editor .squiggly-error").nth(1).waitFor({ state: "attached", timeout: 30_000 });
+    const line = page.locator(".monaco-editor .view-line", { hasText: "granularity: opp" });
+    const token = line.locator("span > span", { hasText: /^opp$/ }).first();
+    const hover = page.locator(".monaco-hover:not(.hidden)", { hasText: "Allowed values" });
+    for (let i = 0; i < 20 && !(await hover.isVisible()); i++) {
+      await page.keyboard.press("Escape");
+      await token.click({ force: true });
+      await page.keyboard.press("Control+K");
+      await page.keyboard.press("Control+I");
+      await page.waitForTimeout(800);
+    }
+    if (!(await hover.isVisible())) await shot("05-sluice-yaml-hover-FAILED");
+    await hover.waitFor({ timeout: 5000 });
+    const text = (await hover.textContent()) ?? "";
+    assert.match(text, /Expected value 'run' or 'op'/); // the diagnostic
+    assert.match(text, /concurrency\.pools\.granularity/); // the key's docs
+    assert.match(text, /Default: op/);
+    await shot("05-sluice-yaml-diagnostics-hover");
+  } finally {
+    await page.keyboard.press("Escape");
+    fs.writeFileSync(file, original);
+  }
+});

@@ -116,6 +116,83 @@ export class CodeLens {
   }
 }
 
+export enum DiagnosticSeverity {
+  Error = 0,
+  Warning = 1,
+  Information = 2,
+  Hint = 3,
+}
+export class Diagnostic {
+  source?: string;
+  code?: string | number | { value: string | number; target: Uri };
+  relatedInformation?: unknown[];
+  constructor(public range: Range, public message: string, public severity: DiagnosticSeverity = DiagnosticSeverity.Error) {}
+}
+export class Hover {
+  readonly contents: MarkdownString[];
+  constructor(contents: MarkdownString | MarkdownString[], public range?: Range) {
+    this.contents = Array.isArray(contents) ? contents : [contents];
+  }
+}
+export enum CompletionItemKind {
+  Text = 0,
+  Method = 1,
+  Function = 2,
+  Constructor = 3,
+  Field = 4,
+  Variable = 5,
+  Class = 6,
+  Interface = 7,
+  Module = 8,
+  Property = 9,
+  Unit = 10,
+  Value = 11,
+  Enum = 12,
+  Keyword = 13,
+  Snippet = 14,
+  Color = 15,
+  File = 16,
+  Reference = 17,
+  Folder = 18,
+  EnumMember = 19,
+}
+export class CompletionItem {
+  detail?: string;
+  documentation?: string | MarkdownString;
+  sortText?: string;
+  filterText?: string;
+  insertText?: string;
+  range?: Range;
+  keepWhitespace?: boolean;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(public label: string, public kind?: CompletionItemKind) {}
+}
+export class CodeActionKind {
+  static readonly QuickFix = new CodeActionKind("quickfix");
+  constructor(readonly value: string) {}
+}
+export type WorkspaceEditEntry =
+  | { kind: "replace"; uri: Uri; range: Range; newText: string }
+  | { kind: "rename"; from: Uri; to: Uri };
+export class WorkspaceEdit {
+  readonly entries: WorkspaceEditEntry[] = [];
+  replace(uri: Uri, range: Range, newText: string): void {
+    this.entries.push({ kind: "replace", uri, range, newText });
+  }
+  insert(uri: Uri, position: Position, newText: string): void {
+    this.entries.push({ kind: "replace", uri, range: new Range(position, position), newText });
+  }
+  renameFile(from: Uri, to: Uri): void {
+    this.entries.push({ kind: "rename", from, to });
+  }
+}
+export class CodeAction {
+  edit?: WorkspaceEdit;
+  diagnostics?: Diagnostic[];
+  isPreferred?: boolean;
+  constructor(public title: string, public kind?: CodeActionKind) {}
+}
+
 export class Uri {
   private constructor(readonly scheme: string, readonly path: string) {}
   static file(p: string): Uri {
@@ -196,6 +273,66 @@ export interface FakeStatusBarItem {
   dispose(): void;
 }
 
+export interface FakeDiagnosticCollection {
+  name: string;
+  entries: Map<string, { uri: Uri; diagnostics: Diagnostic[] }>;
+  disposed: boolean;
+  set(uri: Uri, diagnostics: readonly Diagnostic[] | undefined): void;
+  delete(uri: Uri): void;
+  clear(): void;
+  get(uri: Uri): readonly Diagnostic[] | undefined;
+  has(uri: Uri): boolean;
+  forEach(cb: (uri: Uri, diagnostics: readonly Diagnostic[]) => unknown): void;
+  dispose(): void;
+}
+
+export interface FakeFileSystemWatcher {
+  pattern: unknown;
+  created: EventEmitter<Uri>;
+  changed: EventEmitter<Uri>;
+  deleted: EventEmitter<Uri>;
+  onDidCreate: EventEmitter<Uri>["event"];
+  onDidChange: EventEmitter<Uri>["event"];
+  onDidDelete: EventEmitter<Uri>["event"];
+  disposed: boolean;
+  dispose(): void;
+}
+
+/** A text document: enough of vscode.TextDocument for the language features. */
+export class FakeTextDocument {
+  version = 1;
+  isClosed = false;
+  constructor(readonly uri: Uri, private text: string, readonly languageId = "yaml") {}
+  get fileName(): string {
+    return this.uri.fsPath;
+  }
+  getText(): string {
+    return this.text;
+  }
+  setText(text: string): void {
+    this.text = text;
+    this.version++;
+  }
+  get lineCount(): number {
+    return this.text.split("\n").length;
+  }
+  lineAt(line: number) {
+    const text = this.text.split("\n")[line] ?? "";
+    return { lineNumber: line, text, range: new Range(line, 0, line, text.length) };
+  }
+  offsetAt(p: Position): number {
+    const lines = this.text.split("\n");
+    let offset = 0;
+    for (let i = 0; i < p.line && i < lines.length; i++) offset += lines[i].length + 1;
+    return Math.min(offset + p.character, this.text.length);
+  }
+  positionAt(offset: number): Position {
+    const before = this.text.slice(0, Math.max(0, offset));
+    const lines = before.split("\n");
+    return new Position(lines.length - 1, lines[lines.length - 1].length);
+  }
+}
+
 interface State {
   commands: Map<string, (...args: any[]) => unknown>;
   executed: { id: string; args: unknown[] }[];
@@ -210,6 +347,12 @@ interface State {
   opened: { uri: Uri; options: unknown }[];
   channels: FakeLogChannel[];
   codeLensProviders: { selector: unknown; provider: any; disposed: boolean }[];
+  /** Hover, completion and code action providers, by kind. */
+  languageProviders: { kind: "hover" | "completion" | "codeActions"; selector: unknown; provider: any; extra: unknown[]; disposed: boolean }[];
+  diagnosticCollections: FakeDiagnosticCollection[];
+  fileWatchers: FakeFileSystemWatcher[];
+  /** What workspace.findFiles answers (absolute paths). */
+  files: string[];
   treeViews: FakeTreeView[];
   statusBarItems: FakeStatusBarItem[];
   clipboard: string;
@@ -229,6 +372,10 @@ function freshState(): State {
     opened: [],
     channels: [],
     codeLensProviders: [],
+    languageProviders: [],
+    diagnosticCollections: [],
+    fileWatchers: [],
+    files: [],
     treeViews: [],
     statusBarItems: [],
     clipboard: "",
@@ -365,10 +512,41 @@ export const window = {
   },
 };
 
+const documentEvents = {
+  open: new EventEmitter<FakeTextDocument>(),
+  change: new EventEmitter<{ document: FakeTextDocument; contentChanges: unknown[] }>(),
+  save: new EventEmitter<FakeTextDocument>(),
+  close: new EventEmitter<FakeTextDocument>(),
+};
+
 export const workspace = {
   workspaceFolders: undefined as FakeWorkspaceFolder[] | undefined,
   isTrusted: true,
   onDidGrantWorkspaceTrust: trustEmitter.event,
+  textDocuments: [] as FakeTextDocument[],
+  onDidOpenTextDocument: documentEvents.open.event,
+  onDidChangeTextDocument: documentEvents.change.event,
+  onDidSaveTextDocument: documentEvents.save.event,
+  onDidCloseTextDocument: documentEvents.close.event,
+  async findFiles(include: string) {
+    const glob = include.replace(/^\*\*\//, "");
+    const names = /^\*\.run\.\{(.+)\}$/.exec(glob);
+    const match = (f: string) => (names ? names[1].split(",").some((ext) => f.endsWith(`.run.${ext}`)) : nodePath.basename(f) === glob);
+    return state.files.filter(match).map((f) => Uri.file(f));
+  },
+  createFileSystemWatcher(pattern: unknown): FakeFileSystemWatcher {
+    const created = new EventEmitter<Uri>();
+    const changed = new EventEmitter<Uri>();
+    const deleted = new EventEmitter<Uri>();
+    const w: FakeFileSystemWatcher = {
+      pattern, created, changed, deleted,
+      onDidCreate: created.event, onDidChange: changed.event, onDidDelete: deleted.event,
+      disposed: false,
+      dispose: () => void (w.disposed = true),
+    };
+    state.fileWatchers.push(w);
+    return w;
+  },
   getWorkspaceFolder(uri: Uri) {
     return workspace.workspaceFolders?.find((f) => uri.path === f.uri.path || uri.path.startsWith(f.uri.path + "/"));
   },
@@ -381,6 +559,13 @@ export const workspace = {
         throw Object.assign(new Error(`EntryNotFound (FileSystemError): ${uri}`), { code: "FileNotFound" });
       }
     },
+    async readFile(uri: Uri): Promise<Uint8Array> {
+      try {
+        return fs.readFileSync(uri.fsPath);
+      } catch {
+        throw Object.assign(new Error(`EntryNotFound (FileSystemError): ${uri}`), { code: "FileNotFound" });
+      }
+    },
     async writeFile(uri: Uri, content: Uint8Array) {
       fs.mkdirSync(nodePath.dirname(uri.fsPath), { recursive: true });
       fs.writeFileSync(uri.fsPath, content);
@@ -388,11 +573,42 @@ export const workspace = {
   },
 };
 
+function languageProvider(kind: State["languageProviders"][number]["kind"]) {
+  return (selector: unknown, provider: unknown, ...extra: unknown[]) => {
+    const entry = { kind, selector, provider, extra, disposed: false };
+    state.languageProviders.push(entry);
+    return new Disposable(() => void (entry.disposed = true));
+  };
+}
+
 export const languages = {
   registerCodeLensProvider(selector: unknown, provider: unknown) {
     const entry = { selector, provider, disposed: false };
     state.codeLensProviders.push(entry);
     return new Disposable(() => void (entry.disposed = true));
+  },
+  registerHoverProvider: languageProvider("hover"),
+  registerCompletionItemProvider: languageProvider("completion"),
+  registerCodeActionsProvider: languageProvider("codeActions"),
+  createDiagnosticCollection(name: string): FakeDiagnosticCollection {
+    const entries = new Map<string, { uri: Uri; diagnostics: Diagnostic[] }>();
+    const c: FakeDiagnosticCollection = {
+      name,
+      entries,
+      disposed: false,
+      set: (uri, diagnostics) => (diagnostics?.length ? entries.set(uri.toString(), { uri, diagnostics: [...diagnostics] }) : entries.delete(uri.toString())),
+      delete: (uri) => void entries.delete(uri.toString()),
+      clear: () => entries.clear(),
+      get: (uri) => entries.get(uri.toString())?.diagnostics,
+      has: (uri) => entries.has(uri.toString()),
+      forEach: (cb) => entries.forEach((e) => cb(e.uri, e.diagnostics)),
+      dispose: () => {
+        c.disposed = true;
+        entries.clear();
+      },
+    };
+    state.diagnosticCollections.push(c);
+    return c;
   },
 };
 
@@ -422,9 +638,36 @@ export const version = "1.100.0-stub";
 export function reset(folders: string[] = []): void {
   state = freshState();
   workspace.isTrusted = true;
+  workspace.textDocuments = [];
   workspace.workspaceFolders = folders.length
     ? folders.map((f, index) => ({ uri: Uri.file(f), name: nodePath.basename(f), index }))
     : undefined;
+}
+
+/** Opens a document (fires onDidOpenTextDocument); `text` defaults to the file's content on disk. */
+export function openDocument(path: string, text?: string): FakeTextDocument {
+  const doc = new FakeTextDocument(Uri.file(path), text ?? fs.readFileSync(path, "utf8"));
+  workspace.textDocuments.push(doc);
+  documentEvents.open.fire(doc);
+  return doc;
+}
+
+/** Replaces a document's text (fires onDidChangeTextDocument). */
+export function changeDocument(doc: FakeTextDocument, text: string): void {
+  doc.setText(text);
+  documentEvents.change.fire({ document: doc, contentChanges: [] });
+}
+
+/** Writes the document's text to disk (fires onDidSaveTextDocument). */
+export function saveDocument(doc: FakeTextDocument): void {
+  fs.writeFileSync(doc.uri.fsPath, doc.getText());
+  documentEvents.save.fire(doc);
+}
+
+export function closeDocument(doc: FakeTextDocument): void {
+  doc.isClosed = true;
+  workspace.textDocuments.splice(workspace.textDocuments.indexOf(doc), 1);
+  documentEvents.close.fire(doc);
 }
 
 export function grantWorkspaceTrust(): void {
@@ -464,6 +707,14 @@ export const vscodeStub = {
   Range,
   Uri,
   CodeLens,
+  Diagnostic,
+  DiagnosticSeverity,
+  Hover,
+  CompletionItem,
+  CompletionItemKind,
+  CodeAction,
+  CodeActionKind,
+  WorkspaceEdit,
   commands,
   languages,
   window,
