@@ -10,7 +10,8 @@ import { RUN_STATUSES, type RunRecord, type RunStatus, type StoredEvent } from "
 import { instanceHome } from "../engine/paths";
 import { OwnerGoneError } from "../engine/rpc/client";
 import { connectToOwner, openOwnerSession, type OwnerSession } from "../engine/rpc/connect";
-import type { OwnerApi } from "../engine/rpc/api";
+import type { LaunchResult, OwnerApi } from "../engine/rpc/api";
+import type { ReexecuteRequest } from "../engine/execution/reexecution";
 import * as out from "./output";
 import { runLogs } from "./runLogs";
 
@@ -29,6 +30,11 @@ Commands:
   run logs ID [--step K] [--follow]          log messages and the captured stdout/stderr of each step;
                                              --follow tails them while the run is in progress
   run cancel ID                              cancel a queued or running run
+  run reexecute ID [--from-failure | --all-steps | -s SEL] [--wait]
+                                             a new run of a finished run's job with its run config and
+                                             tags: all of its steps (default), only the steps that did not
+                                             succeed and their downstream (--from-failure), or a new op
+                                             selection; queued like launch (--wait as for launch)
   instance info                              the resolved sluice.yaml (defaults filled, where each value came from)
   instance concurrency set POOL N            set a pool's limit (0-1000)
   instance concurrency get [POOL | --all]    slots, which run/step holds them, steps waiting in order
@@ -159,7 +165,7 @@ function interruptOnSigint(message: string): { signal: AbortSignal; dispose(): v
  * finished (and the runs it launched meanwhile have ended). If the owner goes away while we wait,
  * we take over.
  */
-async function launchCommand(values: Record<string, unknown>, request: LaunchRequest): Promise<number> {
+async function launchCommand(values: Record<string, unknown>, submit: (api: OwnerApi) => Promise<LaunchResult>): Promise<number> {
   const wait = values.wait === true;
   let session = await openOwnerSession(workspaceOf(values));
   let run: RunRecord;
@@ -172,7 +178,7 @@ async function launchCommand(values: Record<string, unknown>, request: LaunchReq
   };
   try {
     if (session.kind === "local" && wait) session.instance.startDaemons();
-    const launched = await session.api.launch(request);
+    const launched = await submit(session.api);
     run = launched.run;
     if (!wait) {
       if (values.json) out.print(JSON.stringify({ ...out.runJson(run), daemonRunning: launched.daemonRunning }));
@@ -372,7 +378,8 @@ async function jobCommand(sub: string | undefined, rest: string[]): Promise<numb
     }
     case "launch": {
       const { values } = parse(rest, JOB_RUN);
-      return launchCommand(values, launchRequestOf(values));
+      const request = launchRequestOf(values);
+      return launchCommand(values, (api) => api.launch(request));
     }
     default:
       throw new InputError(`Unknown command "job ${sub ?? ""}".\n\n${USAGE}`);
@@ -388,12 +395,22 @@ async function runCommand(sub: string | undefined, rest: string[]): Promise<numb
     limit: { type: "string" },
     step: { type: "string" },
     follow: { type: "boolean", short: "f" },
-  };
+    ...(sub === "reexecute"
+      ? { "from-failure": { type: "boolean" }, "all-steps": { type: "boolean" }, select: { type: "string", short: "s" }, wait: { type: "boolean" } }
+      : {}),
+  } as Options;
   const { values, positionals } = parse(rest, options);
   const needId = () => {
     if (!positionals[0]) throw new InputError(`Missing run id: sluice run ${sub} ID`);
     return positionals[0];
   };
+  if (sub === "reexecute") {
+    const id = needId();
+    const modes = [values["from-failure"] === true, values["all-steps"] === true, values.select !== undefined].filter(Boolean).length;
+    if (modes > 1) throw new InputError("Use only one of --from-failure, --all-steps and -s/--select.");
+    const request: ReexecuteRequest = values["from-failure"] ? "fromFailure" : values.select !== undefined ? { selection: splitCliSelection(values.select as string) } : "all";
+    return launchCommand(values, (api) => api.reexecute(id, request));
+  }
   if (sub === "cancel") {
     const id = needId();
     return withOwner(values, async (api) => {

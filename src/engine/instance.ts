@@ -7,11 +7,12 @@ import { issueAt } from "./config/yamlPositions";
 import { resolveExecutorConfig, validateRunConfig, validateRunConfigObject, type RunConfigJob } from "./config/runConfigSchema";
 import { CodeLocation } from "./definitions/codeLocation";
 import { formatLoadError, type DefinitionsSnapshot, type JobSnapshot } from "./definitions/snapshot";
-import { IN_PROGRESS_STATUSES, type EventsQuery, type RunRecord, type RunRecordsOptions, type RunsFilter, type SluiceEvent, type StoredEvent } from "./events";
+import { FINISHED_STATUSES, IN_PROGRESS_STATUSES, systemTag, type EventsQuery, type RunRecord, type RunRecordsOptions, type RunsFilter, type SluiceEvent, type StoredEvent } from "./events";
 import { effectiveExecutionConfig, retriesOf } from "./execution/customExecutor";
 import { mergeRunConfig } from "./execution/opConfig";
 import { FileOutputStore } from "./execution/outputs";
 import { buildPlan, PlanError, type ExecutionPlan } from "./execution/plan";
+import { fromFailureStepKeys, lineage, reexecutionTags, ReexecutionError, type ReexecuteRequest } from "./execution/reexecution";
 import type { ResolvedExecutor } from "./execution/run";
 import { InstanceOwner, OwnerInputError, type CancelResult, type FreeResult } from "./launcher/owner";
 import { acquireOwnership, readOwner, ownerAlive, type Ownership } from "./ownership";
@@ -54,6 +55,17 @@ export interface PreparedRun {
   executor: ResolvedExecutor;
   tags: Record<string, string>;
   selection?: string[];
+  /** The plan was given as explicit step keys (re-execution). */
+  explicitSteps?: boolean;
+}
+
+/** Run tag that makes a launched run skip the queue and start at once (see README, "Run tags"). */
+export const RUN_IMMEDIATELY_TAG = "sluice/run_immediately";
+
+/** `sluice/run_immediately` (or its `dagster/` alias) says yes: "true", "1", "yes". */
+export function runsImmediately(tags: Record<string, string>): boolean {
+  const v = systemTag(tags, "run_immediately")?.trim().toLowerCase();
+  return v === "true" || v === "1" || v === "yes";
 }
 
 export interface InstanceOptions {
@@ -201,7 +213,7 @@ export class Instance implements OwnerApi {
   // planning
 
   /** Validates selection and run config and builds the plan; every problem is an InputError. */
-  async prepare(request: LaunchRequest): Promise<PreparedRun> {
+  async prepare(request: LaunchRequest, options: { outputsFrom?: string[] } = {}): Promise<PreparedRun> {
     const job = await this.job(request.jobName);
     const given = this.readRunConfig(job, request);
     const runConfig = mergeRunConfig(job.defaultRunConfig, given.value);
@@ -211,7 +223,7 @@ export class Instance implements OwnerApi {
         selection: request.selection,
         stepKeys: request.stepKeys,
         runConfig,
-        findEarlierOutput: (step, output, assetKey) => this.findEarlierOutput(job.name, step, output, assetKey),
+        findEarlierOutput: (step, output, assetKey) => this.findEarlierOutput(job.name, step, output, assetKey, options.outputsFrom),
       });
     } catch (e) {
       if (e instanceof PlanError) throw new InputError(e.message);
@@ -233,7 +245,7 @@ export class Instance implements OwnerApi {
     }
     // A custom executor's config was checked against its schema by the code location (above).
     executor ??= { kind: "custom", name: job.executor.name, config: executionConfig, retries: retriesOf(executionConfig) };
-    return { job, plan, runConfig, executor, tags: { ...job.tags, ...request.tags }, selection: request.selection };
+    return { job, plan, runConfig, executor, tags: { ...job.tags, ...request.tags }, selection: request.selection, explicitSteps: request.stepKeys !== undefined };
   }
 
   private readRunConfig(job: JobSnapshot, request: LaunchRequest): { value: Record<string, unknown>; parsed?: ReturnType<typeof parseYaml>; file: string } {
@@ -266,7 +278,9 @@ export class Instance implements OwnerApi {
     return { value: {}, file: "run config" };
   }
 
-  private findEarlierOutput(jobName: string, step: string, output: string, assetKey?: string): { runId: string } | undefined {
+  private findEarlierOutput(jobName: string, step: string, output: string, assetKey?: string, preferRuns: string[] = []): { runId: string } | undefined {
+    // A re-execution reads what its parent (or an earlier ancestor) produced, as Dagster does.
+    for (const runId of preferRuns) if (this.outputs.has(runId, step, output)) return { runId };
     if (assetKey) {
       const latest = this.store.latestMaterializations([assetKey]).get(assetKey);
       const stepKey = latest?.stepKey;
@@ -303,6 +317,7 @@ export class Instance implements OwnerApi {
       selection: prepared.selection,
       assetJob: prepared.job.kind === "assetJob",
       files: defs.files,
+      explicitSteps: prepared.explicitSteps,
     };
   }
 
@@ -314,13 +329,55 @@ export class Instance implements OwnerApi {
     return { pid: process.pid, role: info?.role ?? "reader", daemons: this.owner?.daemonsRunning ?? false, workspace: this.workspace, home: this.home };
   }
 
-  /** `sluice job launch`: validates exactly as execute does, then submits: QUEUED with RUN_ENQUEUED. */
+  /**
+   * `sluice job launch`: validates exactly as execute does, then submits: QUEUED with RUN_ENQUEUED.
+   * A run tagged `sluice/run_immediately: "true"` (job tags or launch tags) skips the queue and starts now.
+   */
   async launch(request: LaunchRequest): Promise<LaunchResult> {
     const owner = this.requireOwner();
     const prepared = await this.prepare(request);
     const defs = await this.definitions();
-    const run = owner.submit(this.submitInput(prepared, defs));
+    return this.submitPrepared(this.submitInput(prepared, defs));
+  }
+
+  private submitPrepared(input: ReturnType<Instance["submitInput"]> & { parentRunId?: string; rootRunId?: string }): LaunchResult {
+    const owner = this.requireOwner();
+    const run = runsImmediately(input.tags) ? owner.submitNow(input) : owner.submit(input);
     return { run, daemonRunning: owner.daemonsRunning, owner: { pid: process.pid, role: this.ownership!.info.role } };
+  }
+
+  /**
+   * `sluice run reexecute`: a new run of the same job with the parent's run config and tags, as a
+   * child in its lineage (parentRunId/rootRunId and the `sluice/parent_run_id`, `sluice/root_run_id`
+   * tags). "all" runs the parent's whole step selection again; "fromFailure" only the steps that did
+   * not succeed and everything downstream of them (reference §7), reading the other steps' outputs
+   * from the parent (or an earlier ancestor); `{ selection }` runs a new op selection of the job.
+   * Submitted like `launch` (through the queue unless the tags say run immediately).
+   */
+  async reexecute(runId: string, request: ReexecuteRequest): Promise<LaunchResult> {
+    this.requireOwner();
+    const parent = this.run(runId);
+    if (!FINISHED_STATUSES.includes(parent.status)) {
+      throw new InputError(`Run ${parent.runId} is ${parent.status}; only finished runs (SUCCESS, FAILURE, CANCELED) can be re-executed.`);
+    }
+    const job = await this.job(parent.jobName);
+    const fromFailure = request === "fromFailure";
+    let stepKeys: string[] | undefined;
+    let selection: string[] | undefined = parent.opSelection ?? undefined;
+    try {
+      if (fromFailure) stepKeys = fromFailureStepKeys(job, parent, this.store.getEvents(parent.runId));
+      else if (request === "all") stepKeys = parent.stepKeysToExecute?.filter((k) => job.steps.some((s) => s.key === k));
+      else selection = request.selection;
+    } catch (e) {
+      if (e instanceof ReexecutionError) throw new InputError(e.message);
+      throw e;
+    }
+    const prepared = await this.prepare(
+      { jobName: parent.jobName, selection, stepKeys, runConfig: parent.runConfig, tags: reexecutionTags(parent, fromFailure) },
+      { outputsFrom: lineage(parent, (id) => this.store.getRun(id)) },
+    );
+    const defs = await this.definitions();
+    return this.submitPrepared({ ...this.submitInput(prepared, defs), parentRunId: parent.runId, rootRunId: parent.rootRunId ?? parent.runId });
   }
 
   /** `sluice job execute` (also on behalf of another process). */

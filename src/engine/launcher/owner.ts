@@ -36,6 +36,11 @@ export interface SubmitInput {
   selection?: string[];
   assetJob: boolean;
   files: LoadedFile[];
+  /** Re-execution: the run this one re-executes, and the first run of that lineage. */
+  parentRunId?: string;
+  rootRunId?: string;
+  /** Explicit step keys (re-execution): recorded as the run's steps to execute even without an op selection. */
+  explicitSteps?: boolean;
 }
 
 export interface CancelResult {
@@ -204,8 +209,10 @@ export class InstanceOwner {
       tags: input.tags,
       runConfig: input.runConfig,
       opSelection: input.selection ?? null,
-      stepKeysToExecute: input.selection ? input.plan.steps.map((s) => s.key) : null,
+      stepKeysToExecute: input.selection || input.explicitSteps ? input.plan.steps.map((s) => s.key) : null,
       assetSelection: input.assetJob ? input.plan.steps.flatMap((s) => (s.assetKey ? [s.assetKey] : [])) : null,
+      parentRunId: input.parentRunId ?? null,
+      rootRunId: input.rootRunId ?? null,
     });
     const spec: LaunchSpec = { jobName: input.jobName, plan: input.plan, executor: input.executor, files: input.files };
     this.store.write("launchSpec", (db) => {
@@ -224,6 +231,17 @@ export class InstanceOwner {
   submit(input: SubmitInput): RunRecord {
     const run = this.createRun(input);
     this.record([{ runId: run.runId, type: "RUN_ENQUEUED", timestamp: Date.now(), level: "INFO", message: `Enqueued run for "${input.jobName}".` }]);
+    return this.store.getRun(run.runId)!;
+  }
+
+  /**
+   * Launches at once, bypassing the queue (a run tagged `sluice/run_immediately: "true"`): the run
+   * goes from NOT_STARTED to STARTING like `sluice job execute`, but its worker is owned by this
+   * owner like a dequeued run's (it does not end with the caller). Returns once the worker started.
+   */
+  submitNow(input: SubmitInput): RunRecord {
+    const run = this.createRun(input);
+    this.launchQueuedRun(run);
     return this.store.getRun(run.runId)!;
   }
 

@@ -2,6 +2,7 @@
 // this process is the owner) and by RemoteOwner (requests over the owner socket).
 import type { ResolvedInstanceConfig } from "../config/instanceSchema";
 import type { RunRecord, StoredEvent } from "../events";
+import type { ReexecuteRequest } from "../execution/reexecution";
 import type { LaunchRequest } from "../instance";
 import type { CancelResult, FreeResult } from "../launcher/owner";
 import type { PoolInfo } from "../pools/poolStore";
@@ -58,6 +59,8 @@ export interface OwnerApi {
   readonly remote: boolean;
   hello(): Promise<OwnerHello>;
   launch(request: LaunchRequest): Promise<LaunchResult>;
+  /** `sluice run reexecute`: a child run of a finished run (all steps, from failure, or a new selection). */
+  reexecute(runId: string, request: ReexecuteRequest): Promise<LaunchResult>;
   execute(request: LaunchRequest, options?: ExecuteOptions): Promise<RunRecord>;
   watchRun(runId: string, options?: WatchOptions): Promise<RunRecord>;
   cancel(runId: string): Promise<CancelResult>;

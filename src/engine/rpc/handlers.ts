@@ -2,6 +2,7 @@
 import { ConfigError } from "../config";
 import type { StoredEvent } from "../events";
 import { InputError, type Instance, type LaunchRequest } from "../instance";
+import type { ReexecuteRequest } from "../execution/reexecution";
 import { OwnerInputError } from "../launcher/owner";
 import type { RpcError } from "./protocol";
 import type { RpcContext, RpcHandler } from "./server";
@@ -28,6 +29,7 @@ export function ownerHandlers(instance: Instance): Record<string, RpcHandler> {
   return {
     hello: async () => instance.hello(),
     launch: async (params) => instance.launch((params as P).request as LaunchRequest),
+    reexecute: async (params) => instance.reexecute((params as P).runId as string, (params as P).request as ReexecuteRequest),
     execute: async (params, ctx) => {
       const { request, token } = params as { request: LaunchRequest; token: string };
       // Like `dagster job execute`: the run belongs to the command; if it goes away, the run is interrupted.

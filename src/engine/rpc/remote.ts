@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import type { RunRecord, StoredEvent } from "../events";
+import type { ReexecuteRequest } from "../execution/reexecution";
 import { InputError, type LaunchRequest } from "../instance";
 import type { CancelResult, FreeResult } from "../launcher/owner";
 import type { PoolInfo } from "../pools/poolStore";
@@ -37,6 +38,10 @@ export class RemoteOwner implements OwnerApi {
 
   launch(request: LaunchRequest): Promise<LaunchResult> {
     return this.call("launch", { request: portable(request) });
+  }
+
+  reexecute(runId: string, request: ReexecuteRequest): Promise<LaunchResult> {
+    return this.call("reexecute", { runId, request });
   }
 
   async execute(request: LaunchRequest, options: ExecuteOptions = {}): Promise<RunRecord> {

@@ -1,6 +1,8 @@
 // The owner's side of the owner socket: dispatches requests to handlers.
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { dirname, join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import type { RpcError, RpcRequest, RpcResponse } from "./protocol";
 
 export interface RpcContext {
@@ -25,6 +27,9 @@ export class OwnerServer {
   /** Listens on `path`, readable and writable only by this user. */
   listen(path: string): Promise<void> {
     rmSync(path, { force: true }); // left by a dead owner (we hold the lock, so it is not anyone's)
+    // A worker thread (the VS Code extension's engine) cannot set the umask: it listens in a private
+    // folder instead and moves the socket, already 0600, into place.
+    if (!isMainThread) return this.listenPrivately(path);
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -46,6 +51,30 @@ export class OwnerServer {
     });
   }
 
+  private async listenPrivately(path: string): Promise<void> {
+    const dir = mkdtempSync(join(dirname(path), ".sock-")); // 0700
+    const tmp = join(dir, "s");
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(tmp, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      chmodSync(tmp, 0o600);
+      renameSync(tmp, path);
+      this.movedTo = path;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Where a privately created socket was moved (its file is removed on close). */
+  private movedTo: string | undefined;
+
   get listening(): boolean {
     return this.server?.listening ?? false;
   }
@@ -55,6 +84,7 @@ export class OwnerServer {
     this.server = undefined;
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (this.movedTo) rmSync(this.movedTo, { force: true });
   }
 
   private accept(socket: Socket): void {
