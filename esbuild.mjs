@@ -62,6 +62,8 @@ const builds = [
 ];
 if (existsSync("src/extension/extension.ts")) {
   builds.push({ ...node, entryPoints: { extension: "src/extension/extension.ts" }, outdir: "dist" });
+  // The extension's engine thread (worker_threads): the Instance, daemons and file watcher, off the host's main thread.
+  builds.push({ ...node, entryPoints: { engineWorker: "src/extension/engine/engineWorker.ts" }, outdir: "dist" });
 }
 if (existsSync("webview-ui/build.mjs")) {
   // The panel's webview (dist/webview/): app bundle with its layout worker, styles, codicons.

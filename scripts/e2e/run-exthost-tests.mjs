@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CODE_SERVER_VERSION, ROOT, formatLog, installVsix, launchBrowser, startServer } from "./vscode-server.mjs";
 
-export const ENTRIES = ["trusted", "untrusted"];
+export const ENTRIES = ["trusted", "untrusted", "engine"];
 
 /**
  * Bundles test/extension/exthost/<entry>.ts and writes the harness extension into a fresh folder

@@ -1,17 +1,26 @@
 // Sluice's VS Code extension: the composition root. It builds the log channel, the views, the
 // status bar and the commands over an EngineHost, and returns a small API for tests and other
-// extensions. The engine is not wired yet: EngineHost gets no factory and reports "unavailable".
+// extensions. The engine runs in a worker thread (engine/workerEngine.ts → dist/engineWorker.js);
+// EngineHost starts it once the workspace is trusted.
+import { existsSync } from "node:fs";
+import * as path from "node:path";
 import { version as vscodeVersion, type Event, type ExtensionContext } from "vscode";
-import { registerLogChannel, traceError, traceInfo } from "./common/log";
-import { createLogOutputChannel, createTreeView } from "./common/windowApis";
-import { isWorkspaceTrusted } from "./common/workspaceApis";
+import { registerLogChannel, traceDebug, traceError, traceInfo, traceTrace, traceWarn } from "./common/log";
+import { createLogOutputChannel, createTreeView, showInformationMessage, showTextDocument } from "./common/windowApis";
+import { RunMessages } from "./common/localize";
+import { getWorkspaceFolders, isWorkspaceTrusted } from "./common/workspaceApis";
+import { onDidCloseDocument, openTextDocument, registerDocumentLinkProvider, registerTextDocumentContentProvider, setTextDocumentLanguage } from "./common/documentApis";
 import { DefinitionCodeLensProvider, JOB_FILE_SELECTOR } from "./codelens/definitionLenses";
 import { registerCommands } from "./commands/register";
 import { registerCodeLensProvider } from "./common/languageApis";
 import { OUTPUT_CHANNEL_NAME, Views } from "./constants";
 import { EngineHost } from "./engine/engineHost";
 import { registerLanguageFeatures } from "./language/register";
-import type { EngineFactory, EngineState } from "./engine/port";
+import type { EngineFactory, EngineState, RunSummary } from "./engine/port";
+import { LoadErrorNotifier } from "./engine/loadNotifications";
+import { WorkerEngine } from "./engine/workerEngine";
+import { openRunLog, RUN_LOG_SCHEME, RunLogDocuments } from "./logs/runLogDocuments";
+import type { RunRecord } from "../engine/events";
 import { DefinitionsTreeDataProvider } from "./views/definitionsTree";
 import { RunsView } from "./views/runsView";
 import { StatusBarController } from "./views/statusBar";
@@ -25,10 +34,25 @@ export interface SluiceExtensionApi {
   readonly onDidChangeEngineState: Event<EngineState>;
   /** Resolves once the engine has settled (ready, unavailable or untrusted). */
   whenSettled(): Promise<EngineState>;
+  /** The runs the Runs view shows (every run not finished, the newest finished ones). */
+  getRuns(): readonly RunSummary[];
+  /** One run as stored now (read from the engine's store), or undefined. */
+  readRun(runId: string): Promise<RunRecord | undefined>;
+  /** Names of the jobs and assets the last definitions load found (empty before it). */
+  getDefinitionNames(): { jobs: string[]; assets: string[]; errors: string[] };
 }
 
-/** Set when the engine is wired; undefined keeps every engine-backed feature off. */
-const engineFactory: EngineFactory | undefined = undefined;
+const engineLog = { trace: traceTrace, debug: traceDebug, info: traceInfo, warn: traceWarn, error: traceError };
+
+/** The engine: a worker thread next to this bundle (dist/engineWorker.js) that owns `.sluice` or reaches its owner. */
+const engineFactory: EngineFactory = async (root) => {
+  const workerScript = path.join(__dirname, "engineWorker.js");
+  if (!existsSync(workerScript)) throw new Error(`The engine bundle ${workerScript} is missing (npm run build makes it).`);
+  const engine = await WorkerEngine.start(root, { workerScript, log: (level, message) => engineLog[level](message) });
+  // `sluice dev` (or another window) owns .sluice: say once that runs go there
+  if (engine.status?.mode === "client") void showInformationMessage(RunMessages.clientMode(engine.status.ownerPid, engine.status.ownerRole));
+  return engine;
+};
 
 let host: EngineHost | undefined;
 
@@ -50,17 +74,31 @@ export function activate(context: ExtensionContext): SluiceExtensionApi {
   const lenses = new DefinitionCodeLensProvider(engineHost);
   context.subscriptions.push(runs, definitions, definitionsView, status, lenses, registerCodeLensProvider(JOB_FILE_SELECTOR, lenses));
   // Diagnostics, hover, completion and quick fixes for sluice.yaml and run config files (no engine
-  // needed); job files' load errors appear once the engine wiring calls
-  // `language.diagnostics.updateDefinitions(snapshot)` with each definitions snapshot.
+  // needed); job files' load errors come with each definitions snapshot of the engine (onDefinitions).
   const language = registerLanguageFeatures();
-  context.subscriptions.push(language);
+  context.subscriptions.push(language, engineHost.onDefinitions((u) => void language.diagnostics.updateDefinitions(u.snapshot)));
   // The Sluice panel (graph, runs, run detail, launchpad, concurrency); its serializer restores it after a reload.
   const panel = registerSluicePanel(context, engineWebviewData(engineHost));
+  // Run logs as live read-only documents (sluice-run:), with clickable source positions in stacks.
+  const workspaceRoot = () => getWorkspaceFolders()[0]?.uri.fsPath;
+  const logs = new RunLogDocuments(engineHost, workspaceRoot);
+  context.subscriptions.push(
+    logs,
+    registerTextDocumentContentProvider(RUN_LOG_SCHEME, logs),
+    registerDocumentLinkProvider({ scheme: RUN_LOG_SCHEME }, logs),
+    onDidCloseDocument((d) => logs.forget(d)),
+    new LoadErrorNotifier(engineHost.onDefinitions, workspaceRoot),
+  );
 
   context.subscriptions.push(
     ...registerCommands({
       host: engineHost,
       panel,
+      logs: {
+        open: (runId) =>
+          openRunLog(runId, engineHost.getRuns().find((r) => r.runId === runId)?.jobName, { openTextDocument, setTextDocumentLanguage, showTextDocument }),
+      },
+      revealRun: (runId) => void runs.revealRun(runId),
       refreshViews: () => {
         runs.refresh();
         definitions.refresh();
@@ -85,6 +123,16 @@ export function activate(context: ExtensionContext): SluiceExtensionApi {
     },
     onDidChangeEngineState: engineHost.onDidChangeState,
     whenSettled: () => settled,
+    getRuns: () => engineHost.getRuns(),
+    readRun: async (runId) => (await engineHost.engine?.webview?.run?.(runId)) ?? undefined,
+    getDefinitionNames: () => {
+      const snap = engineHost.definitionsUpdate?.snapshot;
+      return {
+        jobs: (snap?.jobs ?? []).filter((j) => !j.implicit).map((j) => j.name),
+        assets: (snap?.assets ?? []).map((a) => a.key),
+        errors: (snap?.errors ?? []).map((e) => `${e.file}:${e.line}: ${e.message}`),
+      };
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 // Activation against the stubbed `vscode` module: what gets registered, what the user sees while
-// the engine is not wired, the untrusted-workspace gate, and a fake engine behind the port.
+// the engine is not available (here: no engine bundle next to the sources, so the factory fails),
+// the untrusted-workspace gate, and a fake engine behind the port.
 import * as vscode from "./helpers/vscodeStub";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -31,7 +32,7 @@ async function stop(): Promise<void> {
   await deactivate();
 }
 
-describe("activation (engine not wired)", () => {
+describe("activation (engine not available)", () => {
   beforeEach(() => start());
   afterEach(stop);
 
@@ -65,7 +66,7 @@ describe("activation (engine not wired)", () => {
       assert.equal(await vscode.commands.executeCommand(id, "abc"), undefined, id);
       assert.equal(vscode.state.messages.length, 1, id);
       assert.equal(vscode.state.messages[0].level, "info");
-      assert.match(vscode.state.messages[0].message, /not available in this build yet/);
+      assert.match(vscode.state.messages[0].message, /the Sluice engine is not running/);
     }
   });
 
@@ -120,9 +121,9 @@ describe("untrusted workspace", () => {
     const states: string[] = [];
     api.onDidChangeEngineState((s) => states.push(s));
     vscode.grantWorkspaceTrust();
-    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 50 && api.engineState !== "unavailable"; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(api.engineState, "unavailable");
-    assert.deepEqual(states, ["unavailable"]);
+    assert.deepEqual(states, ["starting", "unavailable"]);
   });
 });
 
@@ -194,9 +195,15 @@ describe("EngineHost with an engine factory (the wiring seam)", () => {
     assert.equal(await vscode.commands.executeCommand(Commands.runJob, { jobName: "my_job" }), "run-1");
     const node = { kind: "definition", entry: { kind: "job", info: { name: "other_job", kind: "job" } } };
     assert.equal(await vscode.commands.executeCommand(Commands.runJob, node), "run-2");
-    assert.deepEqual(engine.launched, [{ kind: "job", jobName: "my_job" }, { kind: "job", jobName: "other_job" }]);
+    assert.equal(await vscode.commands.executeCommand(Commands.runJob, { jobName: "my_job", runConfigFile: "/w/my_job.run.yaml" }), "run-3");
+    assert.deepEqual(engine.launched, [
+      { kind: "job", jobName: "my_job", runConfigFile: undefined },
+      { kind: "job", jobName: "other_job", runConfigFile: undefined },
+      { kind: "job", jobName: "my_job", runConfigFile: "/w/my_job.run.yaml" },
+    ]);
+    assert.match(vscode.state.statusMessages.at(-1)!, /Queued my_job \(run run-3\)/);
     assert.ok(vscode.state.executed.some((e) => e.id === "sluice.runs.focus"));
-    assert.equal(host.getRuns().length, 2);
+    assert.equal(host.getRuns().length, 3);
   });
 
   test("asset, cancel and re-execute commands map onto the port", async () => {

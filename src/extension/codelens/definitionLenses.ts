@@ -1,5 +1,5 @@
-// CodeLens above jobs and assets of a job file: "▶ Run job · Run op selection… · Open launchpad ·
-// Show in graph" above a job, "Materialize · Materialize with upstream · Show in graph" above an
+// CodeLens above jobs and assets of a job file: "▶ Run job · [Run with <job>.run.yaml ·] Run op
+// selection… · Open launchpad · Show in graph" above a job, "Materialize · Materialize with upstream · Show in graph" above an
 // asset. Lenses come from the definitions the engine loaded (source positions of the snapshot), so
 // a file shows lenses only once the engine has loaded it; with the engine unavailable there are none.
 import { CodeLens, EventEmitter, Range, type CodeLensProvider, type Disposable, type Event, type TextDocument } from "vscode";
@@ -21,6 +21,10 @@ export interface LensSpec {
   args: unknown[];
 }
 
+function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
+
 function samePath(a: string, b: string): boolean {
   return a === b || (process.platform === "win32" && a.toLowerCase() === b.toLowerCase());
 }
@@ -34,6 +38,9 @@ export function lensSpecs(model: DefinitionsModel, fsPath: string): LensSpec[] {
     if (line === undefined) continue;
     const args = [{ jobName: job.name }];
     specs.push({ line, title: CodeLensLabels.runJob(), command: Commands.runJob, args });
+    for (const file of job.runConfigFiles ?? []) {
+      specs.push({ line, title: CodeLensLabels.runWith(baseName(file)), command: Commands.runJob, args: [{ jobName: job.name, runConfigFile: file }] });
+    }
     if (job.kind === "job") specs.push({ line, title: CodeLensLabels.runOpSelection(), command: Commands.runOpSelection, args });
     specs.push({ line, title: CodeLensLabels.openLaunchpad(), command: Commands.openLaunchpad, args });
     specs.push({ line, title: CodeLensLabels.showInGraph(), command: Commands.showInGraph, args });

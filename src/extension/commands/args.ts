@@ -37,3 +37,8 @@ export function assetKeyOf(arg: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The run config file of a "Run with <file>" CodeLens (`{ jobName, runConfigFile }`). */
+export function runConfigFileOf(arg: unknown): string | undefined {
+  return isObject(arg) && typeof arg.runConfigFile === "string" && arg.runConfigFile.length > 0 ? arg.runConfigFile : undefined;
+}

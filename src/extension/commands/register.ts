@@ -3,7 +3,7 @@
 // (this build); the rest work on their own.
 import type { Disposable } from "vscode";
 import { executeCommand, registerCommand } from "../common/commandApis";
-import { Actions, ArgMessages, Common, EngineMessages } from "../common/localize";
+import { Actions, ArgMessages, Common, EngineMessages, OpSelectionMessages, RunMessages } from "../common/localize";
 import { getLogChannel, traceError, traceInfo } from "../common/log";
 import { setStatusBarMessage, showErrorMessage, showInformationMessage, showWarningMessage } from "../common/windowApis";
 import { writeClipboard } from "../common/workspaceApis";
@@ -11,8 +11,9 @@ import { Commands, Views, type CommandId } from "../constants";
 import type { EngineHost } from "../engine/engineHost";
 import type { ReexecuteStrategy, SluiceEngine } from "../engine/port";
 import type { Route } from "../../protocol/webview";
-import { assetKeyOf, jobNameOf, runIdOf } from "./args";
+import { assetKeyOf, jobNameOf, runConfigFileOf, runIdOf } from "./args";
 import { newJobFile } from "./newJobFile";
+import { askOpSelection } from "./opSelection";
 
 export interface CommandDeps {
   host: EngineHost;
@@ -20,6 +21,10 @@ export interface CommandDeps {
   refreshViews(): void;
   /** The Sluice panel (webview/panelHost.ts); without it the panel commands say "not yet". */
   panel?: { show(route?: Route): void };
+  /** Run log documents (logs/runLogDocuments.ts); without them "Open run logs" says "not yet". */
+  logs?: { open(runId: string): Promise<unknown> };
+  /** Shows a run in the Runs view (selects it once the view has it). */
+  revealRun?(runId: string): void;
 }
 
 export type CommandHandlers = Record<CommandId, (...args: any[]) => unknown>;
@@ -51,7 +56,7 @@ export function requireEngine(host: EngineHost, action: string): SluiceEngine | 
   return undefined;
 }
 
-export function createCommandHandlers({ host, refreshViews, panel }: CommandDeps): CommandHandlers {
+export function createCommandHandlers({ host, refreshViews, panel, logs, revealRun }: CommandDeps): CommandHandlers {
   const withEngine =
     <A extends unknown[]>(action: () => string, fn: (engine: SluiceEngine, ...args: A) => unknown) =>
     async (...args: A) => {
@@ -66,6 +71,15 @@ export function createCommandHandlers({ host, refreshViews, panel }: CommandDeps
     });
 
   const revealRuns = () => executeCommand(`${Views.runs}.focus`);
+  /** After a launch: say so, and show the run in the Runs view. */
+  const launched = (jobName: string, { runId, status }: { runId: string; status?: string }) => {
+    const queued = (status ?? host.engine?.getRuns().find((r) => r.runId === runId)?.status ?? "QUEUED") === "QUEUED";
+    void setStatusBarMessage(queued ? RunMessages.launchedQueued(jobName, runId.slice(0, 8)) : RunMessages.launchedNow(jobName, runId.slice(0, 8)), 5000);
+    if (revealRun) revealRun(runId);
+    else void revealRuns();
+  };
+  /** Op selection typed last per job (this session). */
+  const lastSelection = new Map<string, string>();
 
   /** Panel pages need the engine's data: the same refusal as the other engine-backed commands. */
   const openPanel = (action: () => string, route: (arg: unknown) => Route | undefined) =>
@@ -82,7 +96,9 @@ export function createCommandHandlers({ host, refreshViews, panel }: CommandDeps
       const runId = runIdOf(arg);
       if (!runId) return void showInformationMessage(ArgMessages.noRun());
       const { runId: newRunId } = await engine.reexecuteRun(runId, strategy);
-      void revealRuns();
+      void setStatusBarMessage(RunMessages.reexecuted(runId.slice(0, 8), newRunId.slice(0, 8)), 5000);
+      if (revealRun) revealRun(newRunId);
+      else void revealRuns();
       return newRunId;
     });
 
@@ -90,12 +106,23 @@ export function createCommandHandlers({ host, refreshViews, panel }: CommandDeps
     [Commands.runJob]: withEngine(Actions.runJob, async (engine, arg: unknown) => {
       const jobName = jobNameOf(arg);
       if (!jobName) return void showInformationMessage(ArgMessages.noJob());
-      const { runId } = await engine.launchRun({ kind: "job", jobName });
-      void setStatusBarMessage(EngineMessages.launched(jobName, runId), 5000);
-      void revealRuns();
-      return runId;
+      const runConfigFile = runConfigFileOf(arg);
+      const run = await engine.launchRun({ kind: "job", jobName, runConfigFile });
+      launched(jobName, run);
+      return run.runId;
     }),
-    [Commands.runOpSelection]: notYet(Actions.runOpSelection),
+    [Commands.runOpSelection]: withEngine(Actions.runOpSelection, async (engine, arg: unknown) => {
+      const jobName = jobNameOf(arg);
+      if (!jobName) return void showInformationMessage(ArgMessages.noJob());
+      const job = engine.snapshot?.jobs.find((j) => j.name === jobName);
+      if (!job) return void showInformationMessage(OpSelectionMessages.notLoaded(jobName));
+      const picked = await askOpSelection(job, lastSelection.get(jobName) ?? "");
+      if (!picked) return undefined;
+      lastSelection.set(jobName, picked.clauses?.join(", ") ?? "");
+      const run = await engine.launchRun({ kind: "job", jobName, opSelection: picked.clauses });
+      launched(jobName, run);
+      return run.runId;
+    }),
     [Commands.openLaunchpad]: openPanel(Actions.openLaunchpad, (arg) => ({ page: "launchpad", job: jobNameOf(arg) })),
     [Commands.showInGraph]: openPanel(Actions.showInGraph, (arg) => {
       const job = jobNameOf(arg);
@@ -106,18 +133,25 @@ export function createCommandHandlers({ host, refreshViews, panel }: CommandDeps
     [Commands.materializeAsset]: withEngine(Actions.materializeAsset, async (engine, arg: unknown) => {
       const key = assetKeyOf(arg);
       if (!key) return void showInformationMessage(ArgMessages.noAsset());
-      const { runId } = await engine.launchRun({ kind: "assets", assetKeys: [key] });
-      void revealRuns();
-      return runId;
+      const run = await engine.launchRun({ kind: "assets", assetKeys: [key] });
+      launched(key, run);
+      return run.runId;
     }),
     [Commands.materializeWithUpstream]: withEngine(Actions.materializeWithUpstream, async (engine, arg: unknown) => {
       const key = assetKeyOf(arg);
       if (!key) return void showInformationMessage(ArgMessages.noAsset());
-      const { runId } = await engine.launchRun({ kind: "assets", assetKeys: [key], withUpstream: true });
-      void revealRuns();
-      return runId;
+      const run = await engine.launchRun({ kind: "assets", assetKeys: [key], withUpstream: true });
+      launched(key, run);
+      return run.runId;
     }),
-    [Commands.openRunLogs]: notYet(Actions.openRunLogs),
+    [Commands.openRunLogs]: logs
+      ? withEngine(Actions.openRunLogs, async (_engine, arg: unknown) => {
+          const runId = runIdOf(arg);
+          if (!runId) return void showInformationMessage(ArgMessages.noRun());
+          await logs.open(runId);
+          return runId;
+        })
+      : notYet(Actions.openRunLogs),
     [Commands.cancelRun]: withEngine(Actions.cancelRun, async (engine, arg: unknown) => {
       const runId = runIdOf(arg);
       if (!runId) return void showInformationMessage(ArgMessages.noRun());
@@ -146,6 +180,10 @@ export function createCommandHandlers({ host, refreshViews, panel }: CommandDeps
     [Commands.openConcurrency]: openPanel(Actions.openConcurrency, () => ({ page: "concurrency" })),
     [Commands.refresh]: async () => {
       if (host.state === "ready") await host.engine?.reload();
+      else if (host.state === "unavailable") {
+        void setStatusBarMessage(RunMessages.restarting(), 3000);
+        await host.restart();
+      }
       refreshViews();
     },
   };

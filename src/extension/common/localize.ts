@@ -11,13 +11,12 @@ export const Common = {
 
 export const EngineMessages = {
   notAvailable: (action: string) =>
-    l10n.t("{0}: the Sluice engine is not available in this build yet.", action),
+    l10n.t("{0}: the Sluice engine is not running (see the Sluice log; Refresh starts it again).", action),
   notYetImplemented: (action: string) => l10n.t("{0} is not available yet.", action),
   untrusted: (action: string) =>
     l10n.t("{0}: Sluice runs nothing in a workspace that you have not trusted.", action),
   starting: (action: string) => l10n.t("{0}: the Sluice engine is still starting, try again in a moment.", action),
   failedToStart: (error: string) => l10n.t("The Sluice engine failed to start: {0}", error),
-  launched: (job: string, runId: string) => l10n.t("Launched {0} (run {1}).", job, runId),
   cancelRequested: (runId: string) => l10n.t("Cancelling run {0}…", runId),
 };
 
@@ -45,6 +44,28 @@ export const CodeLensLabels = {
   showInGraph: () => l10n.t("Show in graph"),
   materialize: () => l10n.t("Materialize"),
   materializeWithUpstream: () => l10n.t("Materialize with upstream"),
+  runWith: (file: string) => l10n.t("Run with {0}", file),
+};
+
+export const OpSelectionMessages = {
+  title: (job: string) => l10n.t("Run op selection of {0}", job),
+  placeholder: () => l10n.t("Dagster op selection, e.g. *add_two, orders+, a, b++ (empty: the whole job)"),
+  help: () => l10n.t("Clauses: name, *name (all upstream), name+ (one level down), +name+; separate them with commas."),
+  wholeJob: (total: number) => l10n.t("Empty: all {0} op(s) of the job. Press Enter to launch.", total),
+  selects: (count: number, total: number, names: string) => l10n.t("Selects {0} of {1} op(s): {2}. Press Enter to launch.", count, total, names),
+  nothingSelected: () => l10n.t("The query selects no ops."),
+  notLoaded: (job: string) => l10n.t("The definitions of {0} are not loaded yet (see the Definitions view).", job),
+};
+
+export const RunMessages = {
+  launchedQueued: (job: string, runId: string) => l10n.t("Queued {0} (run {1}).", job, runId),
+  launchedNow: (job: string, runId: string) => l10n.t("Started {0} (run {1}).", job, runId),
+  reexecuted: (runId: string, newRunId: string) => l10n.t("Re-executing run {0} as run {1}.", runId, newRunId),
+  hungJobFile: (file: string, message: string) => l10n.t("Sluice could not load {0}: {1}", file, message),
+  openFile: () => l10n.t("Open File"),
+  clientMode: (pid: number, role: string) =>
+    l10n.t("Another process owns this workspace's .sluice (pid {0}, {1}): Sluice sends its runs there and follows them.", pid, role),
+  restarting: () => l10n.t("Restarting the Sluice engine…"),
 };
 
 export const ArgMessages = {
@@ -95,6 +116,8 @@ export const DefinitionsViewLabels = {
   poolUsage: (used: number, limit: number) => l10n.t("{0}/{1} in use", used, limit),
   running: () => l10n.t("running"),
   stopped: () => l10n.t("stopped"),
+  noneYet: () => l10n.t("none yet"),
+  schedulesLater: () => l10n.t("Schedules and sensors are not supported yet; run jobs from their CodeLens or this view."),
 };
 
 export const StatusBarLabels = {
@@ -106,7 +129,7 @@ export const StatusBarLabels = {
   lastFailed: (job: string) => l10n.t("{0} failed", job),
   tooltipReady: () => l10n.t("Sluice: show the Runs view"),
   tooltipStarting: () => l10n.t("Sluice: the engine is starting"),
-  tooltipUnavailable: () => l10n.t("Sluice: the engine is not available in this build yet"),
+  tooltipUnavailable: () => l10n.t("Sluice: the engine is not running (see the Sluice log)"),
 };
 
 export const LanguageMessages = {

@@ -10,6 +10,7 @@ import { ContextKeys } from "../constants";
 import {
   EMPTY_DEFINITIONS,
   type DefinitionsModel,
+  type DefinitionsUpdate,
   type EngineFactory,
   type EngineState,
   type RunSummary,
@@ -34,15 +35,29 @@ export class EngineHost implements RunsSource, DefinitionsSource, Disposable {
   private readonly stateEmitter = new EventEmitter<EngineState>();
   private readonly runsEmitter = new EventEmitter<void>();
   private readonly definitionsEmitter = new EventEmitter<void>();
+  private readonly updateEmitter = new EventEmitter<DefinitionsUpdate>();
+  private readonly activityEmitter = new EventEmitter<string[]>();
   private lastError: unknown;
+  private lastUpdate: DefinitionsUpdate | undefined;
   private disposed = false;
 
   readonly onDidChangeState: Event<EngineState> = this.stateEmitter.event;
   readonly onDidChangeRuns: Event<void> = this.runsEmitter.event;
   readonly onDidChangeDefinitions: Event<void> = this.definitionsEmitter.event;
+  /**
+   * Every definitions load of the engine (snapshot with load errors, run config files, sluice.yaml
+   * state): the hook the diagnostics attach to. `definitionsUpdate` holds the latest one.
+   */
+  readonly onDefinitions: Event<DefinitionsUpdate> = this.updateEmitter.event;
+  /** Runs whose events grew (log documents follow them). */
+  readonly onRunActivity: Event<string[]> = this.activityEmitter.event;
 
   constructor(private readonly createEngine: EngineFactory | undefined) {
-    this.disposables.push(this.stateEmitter, this.runsEmitter, this.definitionsEmitter);
+    this.disposables.push(this.stateEmitter, this.runsEmitter, this.definitionsEmitter, this.updateEmitter, this.activityEmitter);
+  }
+
+  get definitionsUpdate(): DefinitionsUpdate | undefined {
+    return this.lastUpdate;
   }
 
   get state(): EngineState {
@@ -109,6 +124,16 @@ export class EngineHost implements RunsSource, DefinitionsSource, Disposable {
         engine.onDidChangeRuns(() => this.runsEmitter.fire()),
         engine.onDidChangeDefinitions(() => this.definitionsEmitter.fire()),
       );
+      if (engine.onDefinitions) {
+        this.engineListeners.push(
+          engine.onDefinitions((u) => {
+            this.lastUpdate = u;
+            this.updateEmitter.fire(u);
+          }),
+        );
+      }
+      if (engine.onRunActivity) this.engineListeners.push(engine.onRunActivity((ids) => this.activityEmitter.fire(ids)));
+      if (engine.onDidFail) this.engineListeners.push(engine.onDidFail((message) => void this.failed(engine, message)));
       this.setState("ready");
       this.runsEmitter.fire();
       this.definitionsEmitter.fire();
@@ -117,6 +142,33 @@ export class EngineHost implements RunsSource, DefinitionsSource, Disposable {
       traceError("The Sluice engine failed to start:", e);
       this.setState("unavailable");
     }
+  }
+
+  /** The engine stopped after it had started: report it unavailable (Refresh starts it again). */
+  private async failed(engine: SluiceEngine, message: string): Promise<void> {
+    if (this._engine !== engine || this.disposed) return;
+    this.lastError = new Error(message);
+    traceError(`The Sluice engine stopped: ${message}`);
+    for (const l of this.engineListeners.splice(0)) l.dispose();
+    this._engine = undefined;
+    this.setState("unavailable");
+    this.runsEmitter.fire();
+    this.definitionsEmitter.fire();
+    try {
+      await engine.dispose();
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Starts the engine again after it stopped or failed to start (the Refresh command). */
+  async restart(): Promise<void> {
+    if (this.disposed || this.state === "untrusted" || this.state === "starting") return;
+    const old = this._engine;
+    for (const l of this.engineListeners.splice(0)) l.dispose();
+    this._engine = undefined;
+    if (old) await old.dispose();
+    await this.connect();
   }
 
   private setState(state: EngineState): void {

@@ -2,10 +2,12 @@
 // bar and the commands are written against this port; wiring the engine means implementing
 // `SluiceEngine` over the Instance API (an adapter in this folder) and passing its factory to
 // `EngineHost`. Nothing here imports the engine at runtime.
-import type { RunStatus } from "../../engine/events";
+import type { DefinitionsSnapshot } from "../../engine/definitions/snapshot";
+import type { RunRecord, RunStatus, StoredEvent } from "../../engine/events";
+import type { ConfigState, RunConfigFile } from "../../protocol/engineWorker";
 import type { WebviewDataSource } from "../webview/dataSource";
 
-export type { RunStatus };
+export type { RunStatus, ConfigState, RunConfigFile };
 
 /** Where the engine stands, mirrored into the `sluice.engineState` context key. */
 export type EngineState = "starting" | "ready" | "unavailable" | "untrusted";
@@ -37,6 +39,8 @@ export interface JobInfo {
   description?: string;
   opCount?: number;
   source?: SourceLocation;
+  /** `<job>.run.yaml` files of this job (absolute paths): CodeLens offers "Run with <file>". */
+  runConfigFiles?: string[];
 }
 
 export interface AssetInfo {
@@ -109,6 +113,31 @@ export type LaunchRequest =
     };
 
 export type ReexecuteStrategy = "all" | "fromFailure";
+/** A strategy, or a new op selection of the parent's job. */
+export type ReexecuteRequest = ReexecuteStrategy | { selection: string[] };
+
+/**
+ * One definitions load as the engine saw it: the snapshot (load errors with positions), the run
+ * config files per job, and sluice.yaml's state. The diagnostics controller's feed (`onDefinitions`).
+ */
+export interface DefinitionsUpdate {
+  snapshot: DefinitionsSnapshot;
+  runConfigFiles: RunConfigFile[];
+  config: ConfigState | null;
+  /** Files whose change caused this load (empty for the first load and explicit reloads). */
+  changed: string[];
+}
+
+/** What a run's log document reads, incrementally (events after an id, captured output from offsets). */
+export interface RunLogChunk {
+  run: RunRecord | null;
+  events: StoredEvent[];
+  steps: {
+    stepKey: string;
+    stdout: { path: string; text: string; next: number; skipped: number };
+    stderr: { path: string; text: string; next: number; skipped: number };
+  }[];
+}
 
 export interface Listenable<T> {
   (listener: (e: T) => unknown): { dispose(): unknown };
@@ -120,11 +149,22 @@ export interface SluiceEngine {
   readonly onDidChangeDefinitions: Listenable<void>;
   getRuns(): readonly RunSummary[];
   getDefinitions(): DefinitionsModel;
-  launchRun(request: LaunchRequest): Promise<{ runId: string }>;
+  /** Submits a run; `status` is QUEUED (through the queue) or STARTING (run at once, `sluice/run_immediately`). */
+  launchRun(request: LaunchRequest): Promise<{ runId: string; status?: RunStatus }>;
   cancelRun(runId: string): Promise<void>;
   reexecuteRun(runId: string, strategy: ReexecuteStrategy): Promise<{ runId: string }>;
   /** Reloads definitions (job files, sluice.yaml). */
   reload(): Promise<void>;
+  /** The latest definitions snapshot (for op selection previews); undefined until loaded. */
+  readonly snapshot?: DefinitionsSnapshot;
+  /** Hook for the diagnostics: every definitions load with run config files and sluice.yaml state. */
+  readonly onDefinitions?: Listenable<DefinitionsUpdate>;
+  /** Runs whose events (or captured output) grew; log documents read again. */
+  readonly onRunActivity?: Listenable<string[]>;
+  /** The engine stopped working after it started (its thread died); the host reports it unavailable. */
+  readonly onDidFail?: Listenable<string>;
+  /** Incremental reads for a run's log document. */
+  runLog?(runId: string, afterId: number, offsets: Record<string, number>): Promise<RunLogChunk>;
   /** What the Sluice panel (graph, runs, run detail, launchpad, concurrency) reads; see webview/dataSource.ts. */
   readonly webview?: WebviewDataSource;
   dispose(): void | Promise<void>;

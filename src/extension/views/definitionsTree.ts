@@ -62,7 +62,9 @@ export function groupDefinitions(model: DefinitionsModel): DefinitionGroupNode[]
     { kind: "definitionGroup", group: "schedules", entries: [...model.schedules].sort(byName((s) => s.name)).map((info) => ({ kind: "schedule", info })) },
     { kind: "definitionGroup", group: "sensors", entries: [...model.sensors].sort(byName((s) => s.name)).map((info) => ({ kind: "sensor", info })) },
   ];
-  return groups.filter((g) => g.entries.length > 0);
+  // Schedules are not supported yet: their group stays visible (empty, saying so) once anything is defined.
+  const anything = model.jobs.length + model.assets.length > 0;
+  return groups.filter((g) => g.entries.length > 0 || (g.group === "schedules" && anything));
 }
 
 const GROUP_ICON: Record<DefinitionGroupId, string> = {
@@ -181,9 +183,11 @@ export class DefinitionsTreeDataProvider implements TreeDataProvider<Definitions
 
   getTreeItem(node: DefinitionsTreeNode): TreeItem {
     if (node.kind === "definitionGroup") {
-      const item = new TreeItem(DefinitionsViewLabels[node.group](), TreeItemCollapsibleState.Expanded);
+      const empty = node.entries.length === 0;
+      const item = new TreeItem(DefinitionsViewLabels[node.group](), empty ? TreeItemCollapsibleState.None : TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.group}`;
-      item.description = String(node.entries.length);
+      item.description = empty ? DefinitionsViewLabels.noneYet() : String(node.entries.length);
+      if (empty) item.tooltip = DefinitionsViewLabels.schedulesLater();
       item.iconPath = new ThemeIcon(GROUP_ICON[node.group]);
       item.contextValue = `${ItemContext.definitionGroup} ${node.group}`;
       return item;

@@ -148,6 +148,12 @@ export class RunsTreeDataProvider implements TreeDataProvider<RunsTreeNode>, Dis
     return [];
   }
 
+  /** For TreeView.reveal: a run's parent is its group. */
+  getParent(node: RunsTreeNode): RunsTreeNode | undefined {
+    if (node.kind !== "run") return undefined;
+    return groupRuns(this.source.getRuns()).find((g) => g.group === GROUP_OF_STATUS[node.run.status]);
+  }
+
   getTreeItem(node: RunsTreeNode): TreeItem {
     const now = this.now();
     if (node.kind === "runGroup") {

@@ -1,5 +1,7 @@
 // The Runs tree view and its badge: the number of runs that failed since the user last looked.
 import type { Disposable, Memento, TreeView } from "vscode";
+import { executeCommand } from "../common/commandApis";
+import { revealInTree } from "../common/documentApis";
 import { RunsViewLabels } from "../common/localize";
 import { createTreeView } from "../common/windowApis";
 import { Views } from "../constants";
@@ -41,6 +43,38 @@ export class RunsView implements Disposable {
   refresh(): void {
     this.provider.refresh();
     this.updateBadge();
+  }
+
+  /**
+   * Shows the Runs view with the run selected: at once if the view knows the run, else as soon as
+   * the engine's next runs push has it (at most `waitMs`).
+   */
+  async revealRun(runId: string, waitMs = 10_000): Promise<boolean> {
+    void executeCommand(`${Views.runs}.focus`);
+    const find = () => this.host.getRuns().find((r) => r.runId === runId);
+    let run = find();
+    if (!run) {
+      run = await new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          sub.dispose();
+          resolve(undefined);
+        }, waitMs);
+        const sub = this.host.onDidChangeRuns(() => {
+          const found = find();
+          if (!found) return;
+          clearTimeout(timer);
+          sub.dispose();
+          resolve(found);
+        });
+      });
+    }
+    if (!run) return false;
+    try {
+      await revealInTree<RunsTreeNode>(this.view, { kind: "run", run }, { select: true, focus: false, expand: true });
+      return true;
+    } catch {
+      return false; // the view is not visible (yet); the run is listed anyway
+    }
   }
 
   dispose(): void {

@@ -76,10 +76,10 @@ test("the Sluice activity bar container opens with the Runs and Definitions view
   for (const header of [runs, definitions]) {
     if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
   }
-  // the engine is not wired: both views show their welcome content for that state
-  await sidebar.locator(".welcome-view-content", { hasText: "Runs will appear here once the Sluice engine is available" }).waitFor();
-  await sidebar.locator(".welcome-view-content", { hasText: "Jobs, assets, pools and schedules" }).waitFor();
+  // the engine is ready: no runs yet (the Runs view's welcome content), the Definitions view lists the fixture's jobs
+  await sidebar.locator(".welcome-view-content", { hasText: "No runs yet" }).waitFor();
   await sidebar.locator(".welcome-view-content .monaco-button", { hasText: "New Job File" }).first().waitFor();
+  await sidebar.locator(".monaco-list-row", { hasText: "hello_job" }).waitFor();
   // the status bar item
   await page.locator(".statusbar-item", { hasText: "Sluice" }).first().waitFor();
   await shot("01-sluice-views");

@@ -30,8 +30,8 @@ export function manifestSuite(): void {
       assert.strictEqual(ext.exports.apiVersion, 1);
     });
 
-    test("the engine is reported unavailable (not wired yet), not crashed", async () => {
-      assert.strictEqual(await ext.exports.whenSettled(), "unavailable");
+    test("the engine starts (in a worker thread of the extension host) and is ready", async () => {
+      assert.strictEqual(await ext.exports.whenSettled(), "ready");
     });
 
     test("every contributed command has a registered handler", async () => {
@@ -53,10 +53,18 @@ export function manifestSuite(): void {
       for (const id of ["sluice.runs.focus", "sluice.definitions.focus", "workbench.view.extension.sluice"]) assert.ok(registered.has(id), id);
     });
 
-    test("engine-backed commands answer without throwing; copyRunId copies", async () => {
-      for (const id of ["sluice.runJob", "sluice.cancelRun", "sluice.openRunLogs", "sluice.materializeAsset", "sluice.refresh", "sluice.showOutput"]) {
+    test("engine-backed commands answer without throwing (bad input is shown, not thrown); copyRunId copies", async () => {
+      for (const id of ["sluice.runJob", "sluice.cancelRun", "sluice.materializeAsset", "sluice.refresh", "sluice.showOutput"]) {
         assert.strictEqual(await vscode.commands.executeCommand(id, "x"), undefined, id);
       }
+      // a log document for an unknown run says so
+      assert.strictEqual(await vscode.commands.executeCommand("sluice.openRunLogs", "no-such-run"), "no-such-run");
+      const doc = await waitFor("log document", () => {
+        const d = vscode.window.activeTextEditor?.document;
+        return d?.uri.scheme === "sluice-run" && /No run with id no-such-run/.test(d.getText()) ? d : undefined;
+      });
+      assert.ok(doc);
+      await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
       assert.strictEqual(await vscode.commands.executeCommand("sluice.copyRunId", { runId: "0123abcd-e2e" }), "0123abcd-e2e");
       assert.strictEqual(await vscode.env.clipboard.readText(), "0123abcd-e2e");
     });

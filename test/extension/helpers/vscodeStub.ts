@@ -731,3 +731,7 @@ moduleInternals._load = function (request: string, parent: unknown, isMain: bool
   if (request === "vscode") return vscodeStub;
   return originalLoad.call(this, request, parent, isMain);
 };
+
+// The engine-backed features' part of the stub (virtual documents, links, input boxes, reveal):
+// loaded last, once everything above is defined.
+require("./vscodeStubExtras");

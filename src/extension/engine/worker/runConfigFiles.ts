@@ -1,0 +1,42 @@
+// Run config files of a workspace: `<job>.run.yaml` (or `<job>.<variant>.run.yaml`) anywhere
+// outside node_modules/.git/.sluice. Their job is the file name up to the first dot; CodeLens
+// offers "Run with <file>" above that job.
+import { readdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { RunConfigFile } from "../../../protocol/engineWorker";
+import { RUN_CONFIG_RE } from "./watcher";
+
+const IGNORED_DIRS = new Set(["node_modules", ".git", ".sluice"]);
+const MAX_FILES = 10_000;
+
+/** The job a run config file belongs to ("orders_job.run.yaml", "orders_job.prod.run.yaml" → "orders_job"). */
+export function jobOfRunConfigFile(file: string): string | undefined {
+  const name = basename(file);
+  if (!RUN_CONFIG_RE.test(name)) return undefined;
+  const job = name.slice(0, name.indexOf("."));
+  return job.length > 0 ? job : undefined;
+}
+
+export function scanRunConfigFiles(root: string): RunConfigFile[] {
+  const found: RunConfigFile[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 20 || found.length >= MAX_FILES) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!IGNORED_DIRS.has(e.name)) walk(p, depth + 1);
+      } else if (e.isFile()) {
+        const jobName = jobOfRunConfigFile(p);
+        if (jobName) found.push({ jobName, file: p });
+      }
+    }
+  };
+  walk(root, 0);
+  return found.sort((a, b) => a.file.localeCompare(b.file));
+}
