@@ -111,15 +111,28 @@ function panelFrame(): FrameLocator {
   return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
 }
 
-/** Right-click a Runs view row, choose "Open Run Detail" (keyboard: the menu ignores a too-quick mouse click). */
+/**
+ * Right-click a Runs view row, choose "Open Run Detail" (keyboard: the menu ignores a too-quick
+ * mouse click). The view refreshes live while runs progress, and a refresh closes an open context
+ * menu, so this tries again a few times.
+ */
 async function openRunDetailFromRow(row: Locator): Promise<void> {
-  await row.first().click({ button: "right" });
   const item = page.locator(".monaco-menu .action-item", { hasText: "Open Run Detail" });
-  await item.waitFor();
-  await item.hover();
-  await page.waitForTimeout(150);
-  await page.keyboard.press("Enter");
-  await page.locator(".monaco-menu").waitFor({ state: "hidden" });
+  for (let attempt = 1; ; attempt++) {
+    await row.first().click({ button: "right" });
+    try {
+      await item.waitFor({ timeout: 5_000 });
+      await item.hover();
+      await page.waitForTimeout(150);
+      await page.keyboard.press("Enter");
+      await page.locator(".monaco-menu").waitFor({ state: "hidden", timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await page.keyboard.press("Escape");
+      await page.waitForTimeout(300);
+    }
+  }
 }
 
 /** Picks a colour theme with "Preferences: Color Theme", as a user does. */
