@@ -3,6 +3,7 @@
 //   single postMessage serialises a huge object in one long task; the webview joins);
 // - the run config "shape" of a job (what validateRunConfig needs) and a small JSON Schema check
 //   of op config, used where the op's zod schema (user code) cannot run.
+import { checkJsonSchema } from "../engine/config/jsonSchemaCheck";
 
 /**
  * Splits a part's value into chunks of at most `maxItems` array items each (counting every array
@@ -90,63 +91,6 @@ function typeMatches(expected: string, actual: string): boolean {
   return expected === actual || (expected === "number" && actual === "integer");
 }
 
-/**
- * Checks a value against the subset of JSON Schema that zod's toJSONSchema emits for plain config
- * objects (type, properties, required, additionalProperties, enum/const, min/max, lengths, items,
- * anyOf/oneOf, defaults). Returns problems with paths relative to the value. Unknown keywords pass.
- */
-export function checkJsonSchema(schema: unknown, value: unknown, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
-  if (!schema || typeof schema !== "object") return [];
-  const s = schema as Json;
-  const out: { path: (string | number)[]; message: string }[] = [];
-  if (value === undefined) {
-    return [];
-  }
-  const alternatives = (s.anyOf ?? s.oneOf) as unknown[] | undefined;
-  if (Array.isArray(alternatives)) {
-    const results = alternatives.map((a) => checkJsonSchema(a, value, path));
-    if (results.some((r) => r.length === 0)) return [];
-    return results.sort((a, b) => a.length - b.length)[0] ?? [];
-  }
-  if (Array.isArray(s.enum) && !s.enum.some((e) => e === value)) {
-    out.push({ path, message: `must be one of ${s.enum.map((e) => JSON.stringify(e)).join(", ")}` });
-    return out;
-  }
-  if ("const" in s && s.const !== value) return [{ path, message: `must be ${JSON.stringify(s.const)}` }];
-  const actual = typeOf(value);
-  const types = Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === "string" ? [s.type as string] : [];
-  if (types.length > 0 && !types.some((t) => typeMatches(t, actual))) {
-    return [{ path, message: `expected ${types.join(" or ")}, got ${actual}` }];
-  }
-  if (typeof value === "number") {
-    if (typeof s.minimum === "number" && value < s.minimum) out.push({ path, message: `must be >= ${s.minimum}` });
-    if (typeof s.maximum === "number" && value > s.maximum) out.push({ path, message: `must be <= ${s.maximum}` });
-    if (typeof s.exclusiveMinimum === "number" && value <= s.exclusiveMinimum) out.push({ path, message: `must be > ${s.exclusiveMinimum}` });
-    if (typeof s.exclusiveMaximum === "number" && value >= s.exclusiveMaximum) out.push({ path, message: `must be < ${s.exclusiveMaximum}` });
-  }
-  if (typeof value === "string") {
-    if (typeof s.minLength === "number" && value.length < s.minLength) out.push({ path, message: `must have at least ${s.minLength} characters` });
-    if (typeof s.maxLength === "number" && value.length > s.maxLength) out.push({ path, message: `must have at most ${s.maxLength} characters` });
-  }
-  if (Array.isArray(value) && s.items && typeof s.items === "object") {
-    value.forEach((item, i) => out.push(...checkJsonSchema(s.items, item, [...path, i])));
-  }
-  if (actual === "object") {
-    const obj = value as Json;
-    const props = (s.properties ?? {}) as Json;
-    for (const req of (s.required as string[] | undefined) ?? []) {
-      const prop = props[req] as Json | undefined;
-      if (!(req in obj) && !(prop && "default" in prop)) out.push({ path: [...path, req], message: "required" });
-    }
-    for (const [k, v] of Object.entries(obj)) {
-      if (k in props) out.push(...checkJsonSchema(props[k], v, [...path, k]));
-      else if (s.additionalProperties === false) out.push({ path: [...path, k], message: `unknown key "${k}"${Object.keys(props).length ? ` (expected ${Object.keys(props).join(", ")})` : ""}` });
-      else if (s.additionalProperties && typeof s.additionalProperties === "object") out.push(...checkJsonSchema(s.additionalProperties, v, [...path, k]));
-    }
-  }
-  return out;
-}
-
 /** An op's config against its JSON Schema, as `RunConfigJob.validateOpConfig` wants it (undefined = not given). */
 export function checkOpConfig(schema: Record<string, unknown> | null | undefined, value: unknown): { path: (string | number)[]; message: string }[] {
   if (!schema) return [];
@@ -154,5 +98,5 @@ export function checkOpConfig(schema: Record<string, unknown> | null | undefined
     const required = ((schema.required as string[] | undefined) ?? []).filter((k) => !((schema.properties as Json | undefined)?.[k] as Json | undefined)?.default);
     return required.length > 0 && schema.type === "object" ? [{ path: [], message: `op config is required (missing ${required.join(", ")})` }] : [];
   }
-  return checkJsonSchema(schema, value);
+  return checkJsonSchema(schema, value, { rootName: "op config" }).map(({ path, message }) => ({ path, message }));
 }

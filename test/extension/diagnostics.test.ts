@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { DiagnosticsController, DIAGNOSTIC_COLLECTION, UNKNOWN_JOB_CODE } from "../../src/extension/diagnostics/controller";
 import { classify } from "../../src/extension/diagnostics/documents";
 import { loadErrorCode, loadErrorRange } from "../../src/extension/diagnostics/jobErrors";
-import { checkJsonSchema, describeJsonSchema, yamlScalar } from "../../src/extension/diagnostics/jsonSchema";
+import { checkJsonSchema, describeJsonSchema, yamlScalar } from "../../src/engine/config/jsonSchemaCheck";
 import { jobNameOfRunConfigFile, validateRunConfigText } from "../../src/extension/diagnostics/runConfig";
 import type { JobSnapshot, LoadError } from "../../src/engine/definitions/snapshot";
 import { helloJob, MULTI_THREE_SCHEMA, snapshotOf } from "./helpers/diagnosticsFixtures";

@@ -5,7 +5,7 @@
 import { runConfigSchema, validateRunConfig, type RunConfigJob } from "../../engine/config/runConfigSchema";
 import { type ConfigIssue, getIn, isPlainMap, issueAt, parseYaml, sortIssues, validateWithSchema } from "../../engine/config/yamlPositions";
 import type { JobSnapshot, StepSnapshot } from "../../engine/definitions/snapshot";
-import { checkJsonSchema } from "./jsonSchema";
+import { checkJsonSchema } from "../../engine/config/jsonSchemaCheck";
 
 export interface ConfigProblem extends ConfigIssue {
   severity: "error" | "warning";

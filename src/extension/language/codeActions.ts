@@ -21,7 +21,7 @@ import { parseYaml, rangeOf, type ParsedYaml } from "../../engine/config/yamlPos
 import { LanguageMessages } from "../common/localize";
 import { DIAGNOSTIC_SOURCE, UNKNOWN_JOB_CODE, type ProblemEntry, type SluiceDefinitionsLookup } from "../diagnostics/controller";
 import type { SluiceDocumentKind } from "../diagnostics/documents";
-import { yamlScalar } from "../diagnostics/jsonSchema";
+import { yamlScalar } from "../../engine/config/jsonSchemaCheck";
 import { OpConfigCodes, type ConfigProblem } from "../diagnostics/runConfig";
 import { keyDocs } from "./schemaInfo";
 

@@ -17,7 +17,7 @@ import { keyPathOf } from "../../engine/config/yamlPositions";
 import { LanguageMessages } from "../common/localize";
 import type { SluiceDefinitionsLookup } from "../diagnostics/controller";
 import type { SluiceDocumentKind } from "../diagnostics/documents";
-import { yamlScalar } from "../diagnostics/jsonSchema";
+import { yamlScalar } from "../../engine/config/jsonSchemaCheck";
 import { hoverMarkdown } from "./hover";
 import { keyDocs, type KeyDocs } from "./schemaInfo";
 import { cursorContext, type CursorContext } from "./yamlContext";

@@ -4,7 +4,7 @@ import { Hover, MarkdownString, Range, type CancellationToken, type HoverProvide
 import { keyPathOf, nodeAt, parseYaml } from "../../engine/config/yamlPositions";
 import { LanguageMessages } from "../common/localize";
 import type { SluiceDefinitionsLookup } from "../diagnostics/controller";
-import { yamlScalar } from "../diagnostics/jsonSchema";
+import { yamlScalar } from "../../engine/config/jsonSchemaCheck";
 import { keyDocs, type KeyDocs } from "./schemaInfo";
 
 const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";

@@ -7,7 +7,7 @@ import { instanceKeyInfo } from "../../engine/config/instanceSchema";
 import { runConfigKeyInfo } from "../../engine/config/runConfigSchema";
 import type { JobSnapshot } from "../../engine/definitions/snapshot";
 import type { SluiceDocumentKind } from "../diagnostics/documents";
-import { describeJsonSchema, yamlScalar } from "../diagnostics/jsonSchema";
+import { describeJsonSchema, yamlScalar } from "../../engine/config/jsonSchemaCheck";
 import { runConfigShapeOf } from "../diagnostics/runConfig";
 
 export interface KeyDocs {

@@ -10,7 +10,7 @@
 //   defaulted keys under `required` because it describes the output);
 // - an unknown key is a warning, not an error: a plain `z.object` strips unknown keys at run time
 //   (the JSON Schema says `additionalProperties: false` for both z.object and z.strictObject).
-import { show, suggest } from "../../engine/config/fields";
+import { show, suggest } from "./text";
 
 export type Json = Record<string, unknown>;
 export type SchemaPath = (string | number)[];
