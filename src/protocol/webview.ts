@@ -13,7 +13,7 @@
 // This file is imported by the extension host and, for types and the pure helpers only, by the
 // webview bundle; it must not import anything Node- or VS Code-specific at runtime except zod.
 import { z } from "zod";
-import type { EventType, LogLevel, RunStatus } from "../engine/events";
+import type { EventType, LogLevel, RunRecord } from "../engine/events";
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 /** The WebviewPanel's viewType (also the serializer's key). */
@@ -145,20 +145,13 @@ export interface DefinitionsView {
 
 export type StepState = "waiting" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "canceled";
 
-export interface RunView {
-  runId: string;
-  jobName: string;
-  status: RunStatus;
-  tags: Record<string, string>;
-  opSelection: string[] | null;
-  stepKeysToExecute: string[] | null;
-  assetSelection: string[] | null;
-  parentRunId: string | null;
-  rootRunId: string | null;
-  createTime: number;
-  updateTime: number;
-  startTime: number | null;
-  endTime: number | null;
+/** A run as the panel shows it: the stored record without its run config and engine meta. */
+export interface RunView
+  extends Pick<
+    RunRecord,
+    | "runId" | "jobName" | "status" | "tags" | "opSelection" | "stepKeysToExecute" | "assetSelection"
+    | "parentRunId" | "rootRunId" | "createTime" | "updateTime" | "startTime" | "endTime"
+  > {
   /** Why a queued run waits (RunRecord.meta.queueReason). */
   queueReason?: string;
   /** Per step: the state the step is in (recent runs only; folded from the run's events). */
