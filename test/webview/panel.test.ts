@@ -201,7 +201,7 @@ describe("panel in chromium", { timeout: 120_000 }, () => {
       await page.fill('[data-testid="lp-selection"]', "extract_orders*");
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="lp-graph"] g.node.hit').length === 5);
       await page.fill('[data-testid="lp-yaml"]', ["ops:", "  load_warehouse:", "    config:", "      batch_size: 0", "      table: orders", ""].join("\n"));
-      await page.waitForFunction(() => document.querySelector('[data-testid="lp-issues"]')?.textContent?.includes("must be >= 1"));
+      await page.waitForFunction(() => document.querySelector('[data-testid="lp-issues"]')?.textContent?.includes(">= 1, got 0"));
       await page.fill('[data-testid="lp-yaml"]', ["ops:", "  load_warehouse:", "    config:", "      batch_size: 100", "      table: nope", ""].join("\n"));
       await page.waitForFunction(() => document.querySelector('[data-testid="lp-issues"]')?.textContent?.includes("table nope does not exist"));
       const good = ["ops:", "  load_warehouse:", "    config:", "      batch_size: 100", "      mode: replace", "      table: orders", ""].join("\n");
