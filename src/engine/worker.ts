@@ -17,6 +17,7 @@ import { executeRun, registerExecutor, registerIsolatedStepRunner, type Resolved
 import { sdkEntry } from "./paths";
 import { WorkerPoolClaims } from "./pools/workerClaims";
 import type { ChildMessage, OwnerMessage, RunWorkerRequest } from "../protocol/worker";
+import { PendingQueries } from "../protocol/pendingQueries";
 
 process.setSourceMapsEnabled(true);
 
@@ -108,15 +109,10 @@ class EventBatcher {
   }
 }
 
-let nextQuery = 0;
-const pendingQueries = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const pendingQueries = new PendingQueries();
 
 function queryOwner(method: "getRunRecords", args: unknown[]): Promise<unknown> {
-  const id = ++nextQuery;
-  return new Promise((resolve, reject) => {
-    pendingQueries.set(id, { resolve, reject });
-    void send({ t: "query", id, method, args });
-  });
+  return pendingQueries.ask((id) => void send({ t: "query", id, method, args }));
 }
 
 async function runWorker(): Promise<void> {
@@ -134,12 +130,7 @@ async function runWorker(): Promise<void> {
       if (raw.t === "run") resolve(raw.request);
       else if (raw.t === "interrupt") interrupt(raw.reason);
       else if (raw.t === "claimResult" || raw.t === "slotGranted") claims?.onMessage(raw);
-      else if (raw.t === "queryResult") {
-        const q = pendingQueries.get(raw.id);
-        pendingQueries.delete(raw.id);
-        if (raw.error) q?.reject(new Error(raw.error));
-        else q?.resolve(raw.result);
-      }
+      else if (raw.t === "queryResult") pendingQueries.answer(raw);
     });
     void send({ t: "ready" });
   });

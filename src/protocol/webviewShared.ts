@@ -80,17 +80,6 @@ export function runConfigShapeOf(job: JobShapeSource): { opNames: string[]; exec
 
 type Json = Record<string, unknown>;
 
-function typeOf(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
-  return typeof v;
-}
-
-function typeMatches(expected: string, actual: string): boolean {
-  return expected === actual || (expected === "number" && actual === "integer");
-}
-
 /** An op's config against its JSON Schema, as `RunConfigJob.validateOpConfig` wants it (undefined = not given). */
 export function checkOpConfig(schema: Record<string, unknown> | null | undefined, value: unknown): { path: (string | number)[]; message: string }[] {
   if (!schema) return [];

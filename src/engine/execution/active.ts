@@ -21,8 +21,6 @@ export interface ActiveExecutionOptions {
   now?: () => number;
 }
 
-export type StepState = "pending" | "ready" | "waiting_to_retry" | "in_flight" | "success" | "failed" | "skipped" | "abandoned";
-
 export class ActiveExecution {
   readonly steps: Map<string, PlanStep>;
   readonly inFlight = new Set<string>();
@@ -64,17 +62,6 @@ export class ActiveExecution {
 
   attemptsOf(stepKey: string): number {
     return this.attempts.get(stepKey) ?? 0;
-  }
-
-  stateOf(stepKey: string): StepState {
-    if (this.success.has(stepKey)) return "success";
-    if (this.failed.has(stepKey)) return "failed";
-    if (this.skipped.has(stepKey)) return "skipped";
-    if (this.abandoned.has(stepKey)) return "abandoned";
-    if (this.inFlight.has(stepKey)) return "in_flight";
-    if (this.waitingToRetry.has(stepKey)) return "waiting_to_retry";
-    if (this.ready.peekAll().some((s) => s.key === stepKey)) return "ready";
-    return "pending";
   }
 
   /**

@@ -4,7 +4,7 @@ import { computeLogPaths, logsCapturedData, WriteRedirect } from "./computeLogs"
 import type { PlanStep } from "./plan";
 import { getIsolatedStepRunner, type ExecutorRun, type ExecutorResult } from "./run";
 import { runStep, type StepOutcome } from "./step";
-import { StepLimitError, stepLimits, timeoutMessage, type StepLimits } from "./stepWorkerLimits";
+import { stepLimitsOrFail, timeoutMessage } from "./stepWorkerLimits";
 
 export async function executeInProcess(run: ExecutorRun): Promise<ExecutorResult> {
   const { plan, events, signal } = run;
@@ -66,14 +66,8 @@ export function reportSkipsAndAbandons(active: ActiveExecution, run: Pick<Execut
  * it does later is ignored.
  */
 export async function runStepInProcess(run: ExecutorRun, step: PlanStep, previousAttempts: number): Promise<StepOutcome> {
-  let limits: StepLimits;
-  try {
-    limits = stepLimits(step, run.env.runTags);
-  } catch (e) {
-    if (!(e instanceof StepLimitError)) throw e;
-    run.events.emit("STEP_FAILURE", e.message, { stepKey: step.key, data: { error: { name: e.name, message: e.message, source: "USER_CODE_ERROR" } } });
-    return { kind: "failure" };
-  }
+  const limits = stepLimitsOrFail(step, run.env.runTags, run.events);
+  if (!limits) return { kind: "failure" };
   const limited = limits.timeoutSeconds !== undefined || limits.maxMemoryMb !== undefined;
   const isolated = getIsolatedStepRunner();
   if (limited && isolated && run.reconstructable) return isolated(run, step, previousAttempts, limits);

@@ -28,7 +28,7 @@ import { reportSkipsAndAbandons } from "./inProcess";
 import type { PlanStep } from "./plan";
 import type { ExecutorResult, ExecutorRun } from "./run";
 import { formatDuration, type StepOutcome } from "./step";
-import { memoryMessage, StepLimitError, stepLimits, timeoutMessage, type StepLimits } from "./stepWorkerLimits";
+import { memoryMessage, stepLimits, stepLimitsOrFail, timeoutMessage, type StepLimits } from "./stepWorkerLimits";
 
 /** The script every step worker runs. */
 export function stepWorkerEntry(): string {
@@ -404,12 +404,8 @@ class MultiprocessExecution {
 
   private launch(step: PlanStep): void {
     const { run } = this;
-    let limits: StepLimits;
-    try {
-      limits = stepLimits(step, run.env.runTags);
-    } catch (e) {
-      if (!(e instanceof StepLimitError)) throw e;
-      run.events.emit("STEP_FAILURE", e.message, { stepKey: step.key, data: { error: { name: e.name, message: e.message, source: "USER_CODE_ERROR" } } });
+    const limits = stepLimitsOrFail(step, run.env.runTags, run.events);
+    if (!limits) {
       run.release?.(step);
       this.active.markFailed(step.key);
       return;

@@ -100,6 +100,35 @@ function configInput(runConfig: Record<string, unknown> | undefined, step: StepS
   return { found: true, value };
 }
 
+/**
+ * Where one input of a planned step comes from: steps of this run, else run config, else an
+ * earlier run's stored output; otherwise the problem is added to `missing`.
+ */
+function resolveInput(step: StepSnapshot, input: StepSnapshot["inputs"][number], selected: Set<string>, options: PlanOptions, missing: string[]): PlanInput {
+  const base = { name: input.name, fanIn: input.fanIn, ...(input.upstreamAsset ? { asset: input.upstreamAsset } : {}) };
+  const inRun = input.sources.filter((src) => selected.has(src.step));
+  if (inRun.length > 0) {
+    // Fan-in keeps only the selected sources, as Dagster's subsetting does.
+    return { ...base, sources: inRun.map((src) => ({ kind: "step" as const, ...src })) };
+  }
+  const fromConfig = configInput(options.runConfig, step, input.name);
+  if (fromConfig.found) return { ...base, sources: [{ kind: "config" as const, value: fromConfig.value }] };
+  if (input.sources.length > 0 && options.findEarlierOutput) {
+    const earlier = input.sources.map((src) => {
+      const found = options.findEarlierOutput!(src.step, src.output, input.upstreamAsset);
+      return found ? { kind: "run" as const, runId: found.runId, step: src.step, output: src.output, assetKey: input.upstreamAsset } : undefined;
+    });
+    if (earlier.every((e) => e !== undefined)) return { ...base, sources: earlier as InputSource[] };
+  }
+  const upstream = input.sources.map((src) => src.step);
+  missing.push(
+    upstream.length > 0
+      ? `input "${input.name}" of step "${step.key}": its upstream step ${upstream.map((u) => `"${u}"`).join(", ")} is not selected and has no stored output from an earlier run; select it, or give the value in run config ops.${step.key}.inputs.${input.name}`
+      : `input "${input.name}" of step "${step.key}" is not wired to any op; give it in run config ops.${step.key}.inputs.${input.name}`,
+  );
+  return { ...base, sources: [] };
+}
+
 export function buildPlan(job: JobSnapshot, options: PlanOptions = {}): ExecutionPlan {
   const selected = options.stepKeys ? new Set(options.stepKeys) : selectStepKeys(job, options.selection);
   const unknown = options.stepKeys?.filter((k) => !job.steps.some((s) => s.key === k)) ?? [];
@@ -108,30 +137,7 @@ export function buildPlan(job: JobSnapshot, options: PlanOptions = {}): Executio
   const missing: string[] = [];
   for (const s of job.steps) {
     if (!selected.has(s.key)) continue;
-    const inputs: PlanInput[] = s.inputs.map((input): PlanInput => ({ ...resolveInput(input), ...(input.upstreamAsset ? { asset: input.upstreamAsset } : {}) }));
-    function resolveInput(input: StepSnapshot["inputs"][number]): PlanInput {
-      const inRun = input.sources.filter((src) => selected.has(src.step));
-      if (inRun.length > 0) {
-        // Fan-in keeps only the selected sources, as Dagster's subsetting does.
-        return { name: input.name, fanIn: input.fanIn, sources: inRun.map((src) => ({ kind: "step" as const, ...src })) };
-      }
-      const fromConfig = configInput(options.runConfig, s, input.name);
-      if (fromConfig.found) return { name: input.name, fanIn: input.fanIn, sources: [{ kind: "config" as const, value: fromConfig.value }] };
-      if (input.sources.length > 0 && options.findEarlierOutput) {
-        const earlier = input.sources.map((src) => {
-          const found = options.findEarlierOutput!(src.step, src.output, input.upstreamAsset);
-          return found ? { kind: "run" as const, runId: found.runId, step: src.step, output: src.output, assetKey: input.upstreamAsset } : undefined;
-        });
-        if (earlier.every((e) => e !== undefined)) return { name: input.name, fanIn: input.fanIn, sources: earlier as InputSource[] };
-      }
-      const upstream = input.sources.map((src) => src.step);
-      missing.push(
-        upstream.length > 0
-          ? `input "${input.name}" of step "${s.key}": its upstream step ${upstream.map((u) => `"${u}"`).join(", ")} is not selected and has no stored output from an earlier run; select it, or give the value in run config ops.${s.key}.inputs.${input.name}`
-          : `input "${input.name}" of step "${s.key}" is not wired to any op; give it in run config ops.${s.key}.inputs.${input.name}`,
-      );
-      return { name: input.name, fanIn: input.fanIn, sources: [] };
-    }
+    const inputs = s.inputs.map((input) => resolveInput(s, input, selected, options, missing));
     const upstream = [...new Set(inputs.flatMap((i) => i.sources.flatMap((src) => (src.kind === "step" ? [src.step] : []))))];
     steps.push({
       key: s.key,
@@ -224,19 +230,6 @@ export class ReadyQueue<T> {
   /** Sequence number of the item `pop()` returns next. */
   peekSeq(): number {
     return this.heap[0]?.seq ?? -1;
-  }
-
-  /** Items in pop order, without removing them. */
-  peekAll(): T[] {
-    return [...this.heap].sort((a, b) => (this.before(a, b) ? -1 : 1)).map((e) => e.item);
-  }
-
-  remove(predicate: (item: T) => boolean): T[] {
-    const kept = this.heap.filter((e) => !predicate(e.item));
-    const removed = this.heap.filter((e) => predicate(e.item)).map((e) => e.item);
-    this.heap = [];
-    for (const e of kept) this.push(e.item, e.priority, e.seq);
-    return removed;
   }
 
   private before(a: { priority: number; seq: number }, b: { priority: number; seq: number }): boolean {

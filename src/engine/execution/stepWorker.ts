@@ -8,6 +8,7 @@
 //
 // Start-up is the cost of `spawn`, so this file avoids zod (the run worker validates messages)
 // and loads the SDK through a V8 code cache kept in `.sluice/cache/v8`.
+import { PendingQueries } from "../../protocol/pendingQueries";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -182,15 +183,10 @@ let loadMs = 0;
 // ---------------------------------------------------------------------------------------------
 // Running steps
 
-let nextQuery = 0;
-const pendingQueries = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const pendingQueries = new PendingQueries();
 
 function queryRunWorker(method: "getRunRecords", args: unknown[]): Promise<unknown> {
-  const id = ++nextQuery;
-  return new Promise((resolve, reject) => {
-    pendingQueries.set(id, { resolve, reject });
-    send({ t: "query", id, method, args });
-  });
+  return pendingQueries.ask((id) => send({ t: "query", id, method, args }));
 }
 
 async function runOne(ctx: Loaded, step: PlanStep, previousAttempts: number, eager: boolean): Promise<void> {
@@ -286,10 +282,7 @@ async function drain(): Promise<void> {
 
 process.on("message", (command: StepWorkerCommand) => {
   if (command.t === "queryResult") {
-    const q = pendingQueries.get(command.id);
-    pendingQueries.delete(command.id);
-    if (command.error !== undefined) q?.reject(new Error(command.error));
-    else q?.resolve(command.result);
+    pendingQueries.answer(command);
     return;
   }
   if (PROFILE && command.t === "step") stepArrivedAt = performance.now();

@@ -1,6 +1,7 @@
 // Per-step resource limits, the local analog of the ECS/Kubernetes resource tags of Dagster's
 // production guide. Op tags win over run (job) tags; `dagster/` aliases are accepted.
 import { systemTag } from "../events";
+import type { RunEvents } from "./emit";
 import type { PlanStep } from "./plan";
 
 export const MAX_MEMORY_MB_TAG = "sluice/max_memory_mb";
@@ -56,4 +57,18 @@ export function timeoutMessage(stepKey: string, seconds: number): string {
 
 export function memoryMessage(stepKey: string, mb: number): string {
   return `Step "${stepKey}" exceeded its memory limit of ${mb} MB (${MAX_MEMORY_MB_TAG}): its worker ran out of heap and was stopped.`;
+}
+
+/**
+ * The step's limits, or undefined after recording a STEP_FAILURE when its limit tags are invalid
+ * (both executors treat a bad limit tag as the step's own failure, not the run's).
+ */
+export function stepLimitsOrFail(step: PlanStep, runTags: Record<string, string>, events: RunEvents): StepLimits | undefined {
+  try {
+    return stepLimits(step, runTags);
+  } catch (e) {
+    if (!(e instanceof StepLimitError)) throw e;
+    events.emit("STEP_FAILURE", e.message, { stepKey: step.key, data: { error: { name: e.name, message: e.message, source: "USER_CODE_ERROR" } } });
+    return undefined;
+  }
 }
