@@ -502,8 +502,11 @@ export class Instance implements OwnerApi {
 
   private findRunByPrefix(prefix: string): RunRecord | undefined {
     if (prefix.length < 4) return undefined;
-    const matches = this.store.getRunRecords({}, { limit: 100000 }).filter((r) => r.runId.startsWith(prefix));
-    if (matches.length > 1) throw new InputError(`Run id prefix "${prefix}" is ambiguous: ${matches.slice(0, 5).map((r) => r.runId).join(", ")}...`);
-    return matches[0];
+    // Asks SQLite for the few ids that match instead of reading every run record.
+    const matches = this.store
+      .all<{ run_id: string }>("SELECT run_id FROM runs WHERE substr(run_id, 1, ?) = ? ORDER BY storage_id DESC LIMIT 6", [prefix.length, prefix])
+      .map((r) => r.run_id);
+    if (matches.length > 1) throw new InputError(`Run id prefix "${prefix}" is ambiguous: ${matches.slice(0, 5).join(", ")}...`);
+    return matches.length === 1 ? this.store.getRun(matches[0]) : undefined;
   }
 }
