@@ -321,7 +321,8 @@ class MultiprocessExecution {
       claim: run.claim,
     });
     try {
-      this.runMemoryMb = stepLimits({ key: "", tags: {} } as unknown as PlanStep, run.env.runTags).maxMemoryMb;
+      // The run-wide limit: the run tags alone, as if for a step without tags of its own.
+      this.runMemoryMb = stepLimits({ key: "", tags: {} }, run.env.runTags).maxMemoryMb;
     } catch {
       this.runMemoryMb = undefined; // reported per step
     }

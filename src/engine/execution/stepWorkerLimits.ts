@@ -21,7 +21,7 @@ export class StepLimitError extends Error {
   }
 }
 
-function read(step: PlanStep, runTags: Record<string, string>, name: string): { raw: string; from: string } | undefined {
+function read(step: Pick<PlanStep, "tags">, runTags: Record<string, string>, name: string): { raw: string; from: string } | undefined {
   const op = systemTag(step.tags, name);
   if (op !== undefined) return { raw: op, from: "op" };
   const run = systemTag(runTags, name);
@@ -30,7 +30,7 @@ function read(step: PlanStep, runTags: Record<string, string>, name: string): { 
 }
 
 /** The limits of a step; a tag that is not a positive number is a StepLimitError naming it. */
-export function stepLimits(step: PlanStep, runTags: Record<string, string>): StepLimits {
+export function stepLimits(step: Pick<PlanStep, "key" | "tags">, runTags: Record<string, string>): StepLimits {
   const limits: StepLimits = {};
   const memory = read(step, runTags, "max_memory_mb");
   if (memory) {
