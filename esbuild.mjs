@@ -56,7 +56,8 @@ const builds = [
   { ...node, entryPoints: { cli: "src/cli/main.ts" }, outdir: "dist", banner: { js: "#!/usr/bin/env node" } },
   { ...node, entryPoints: { worker: "src/engine/worker.ts" }, outdir: "dist" },
   // Step workers of the multiprocess executor: kept small (no zod) because spawn pays its start-up per step.
-  { ...node, entryPoints: { stepWorker: "src/engine/execution/stepWorker.ts" }, outdir: "dist" },
+  // dist/stepWorker.js is a small entry that loads dist/stepWorkerMain.js through a V8 code cache.
+  { ...node, entryPoints: { stepWorker: "src/engine/execution/stepWorkerEntry.ts", stepWorkerMain: "src/engine/execution/stepWorker.ts" }, outdir: "dist" },
   { ...node, entryPoints: { "sdk/index": "src/sdk/index.ts" }, outdir: "dist", plugins: [lazyZod] },
   { ...node, entryPoints: { "sdk/zod": require.resolve("zod") }, outdir: "dist" },
 ];

@@ -8,7 +8,7 @@
 // log capture, and its events (STEP_WORKER_*, LOGS_CAPTURED, STEP_*) validated and delivered to
 // the run's event sink. The sink is in memory here: storing events is the owner's cost (bench/store.ts).
 //
-//   node --import tsx bench/executor.ts [--steps 500] [--latency-steps 50] [--rounds 5]
+//   node --import tsx bench/executor.ts [--steps 500] [--latency-steps 50] [--rounds 5] [--only forkserver|chain]
 //
 // Prints numbers and ratios; never fails. Targets (issue 3): spawn ≤ 1.3× bare fork per task;
 // forkserver ≤ 3× bare pool per task and ≥ 10× spawn throughput.
@@ -37,6 +37,9 @@ const { values } = parseArgs({
     "latency-steps": { type: "string", default: "50" },
     rounds: { type: "string", default: "5" },
     concurrency: { type: "string" },
+    // For profiling (with SLUICE_STEP_WORKER_PROFILE=1): "forkserver" = only the forkserver and pool
+    // rounds, with the run worker's CPU; "chain" = only the one-at-a-time forkserver and pool rounds.
+    only: { type: "string" },
   },
 });
 const STEPS = Number(values.steps);
@@ -162,6 +165,7 @@ async function runExecutor(ws: Workspace, jobName: string, steps: number, startM
     retries: "enabled",
   };
   const runId = `bench-${process.pid}-${++runCounter}`;
+  (globalThis as any).__T = [];
   const started = performance.now();
   const outcome = await executeRun({
     runId,
@@ -178,6 +182,27 @@ async function runExecutor(ws: Workspace, jobName: string, steps: number, startM
     logsDir: join(ws.home, "logs"),
   });
   const total = performance.now() - started;
+  if (process.env.TIMELINE && steps >= 100) {
+    const T = (globalThis as any).__T as any[];
+    const byPid = new Map<number, any[]>();
+    for (const e of T) (byPid.get(e.pid) ?? byPid.set(e.pid, []).get(e.pid)!).push(e);
+    const acc = { hopUp: [] as number[], run: [] as number[], hopDown: [] as number[], work: [] as number[] };
+    for (const list of byPid.values()) {
+      let lastPost: bigint | undefined;
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (e.post !== undefined) { lastPost = e.post; continue; }
+        if (lastPost !== undefined) acc.hopDown.push(Number(e.arrived - lastPost) / 1000);
+        acc.work.push(Number(e.sent - e.arrived) / 1000);
+        acc.hopUp.push(Number(e.recv - e.sent) / 1000);
+        const next = list[i + 1];
+        if (next?.post !== undefined) acc.run.push(Number(next.post - e.recv) / 1000);
+      }
+    }
+    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1].toFixed(1);
+    console.log(`lane µs mean/median: step worker ${mean(acc.work)}/${med(acc.work)}, hop up ${mean(acc.hopUp)}/${med(acc.hopUp)}, run worker ${mean(acc.run)}/${med(acc.run)}, hop down ${mean(acc.hopDown)}/${med(acc.hopDown)}`);
+  }
   if (outcome.status !== "SUCCESS") {
     const failure = events.find((e) => e.type === "STEP_FAILURE" || e.type === "RUN_FAILURE");
     throw new Error(`bench run failed: ${failure?.message}`);
@@ -238,6 +263,34 @@ async function main(): Promise<void> {
     console.log(`Multiprocess executor bench: ${STEPS}-step wide job of no-op steps, concurrency ${CONCURRENCY} (CPUs: ${availableParallelism()}), Node ${process.version}`);
     console.log(`spawn and bare fork alternate in ${slices} slices of ~${slice} steps (the machine's load changes); forkserver and the bare pool alternate ${ROUNDS} full rounds (median).`);
     console.log(`Sequential latency: a ${LATENCY_STEPS}-step chain for spawn/fork, ${STEPS} for forkserver/pool, one step at a time.\n`);
+
+    if (values.only === "chain") {
+      for (let r = 0; r < ROUNDS; r++) {
+        const pool = await barePool(script, STEPS, 1);
+        const fs = await runExecutor(ws, "chain", STEPS, "forkserver", 1);
+        console.log(`chain, one step at a time: pool ${fmt(pool / STEPS)}/task, forkserver ${fmt(fs.window / STEPS)}/step, ratio ${(fs.window / pool).toFixed(2)}×`);
+      }
+      return;
+    }
+    if (values.only === "forkserver") {
+      await runExecutor(ws, "wide", Math.min(8, STEPS), "forkserver", CONCURRENCY);
+      const pools: number[] = [];
+      const windows: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const pool = await barePool(script, STEPS, CONCURRENCY);
+        const before = process.cpuUsage();
+        const fs = await runExecutor(ws, "wide", STEPS, "forkserver", CONCURRENCY);
+        const used = process.cpuUsage(before);
+        console.log(
+          `pool ${fmt(pool / STEPS)}/task   forkserver ${fmt(fs.window / STEPS)}/step, ratio ${(fs.window / pool).toFixed(2)}×   ` +
+            `(run worker CPU for the whole run: ${fmt(used.user / 1000 / STEPS)} user + ${fmt(used.system / 1000 / STEPS)} system per step)`,
+        );
+        pools.push(pool);
+        windows.push(fs.window);
+      }
+      console.log(`median: pool ${fmt(median(pools) / STEPS)}/task, forkserver ${fmt(median(windows) / STEPS)}/step, ratio ${(median(windows) / median(pools)).toFixed(2)}×`);
+      return;
+    }
 
     // Warm-up: creates the V8 code cache the step workers use, and warms the file system.
     await runExecutor(ws, "wide", Math.min(8, STEPS), "spawn", CONCURRENCY);

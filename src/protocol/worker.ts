@@ -84,6 +84,21 @@ const stepOutcomeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("retry"), seconds: z.number().nonnegative() }),
 ]);
 
+const LEVEL_VALUES = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
+
+/**
+ * An event of the current step as a step worker sends it: [type, timestamp, message, data, level].
+ * The run id and step key are not sent: they are the run worker's (a worker only ever reports on
+ * the step it was handed). `data` is null when absent; `level` is left out when it is the type's
+ * default. Steps of a few milliseconds send several events each, so their size is most of the cost
+ * of a forkserver step's report.
+ */
+export const wireEventSchema = z.union([
+  z.tuple([z.enum(EVENT_TYPES), z.number(), z.string(), z.record(z.string(), z.unknown()).nullable()]),
+  z.tuple([z.enum(EVENT_TYPES), z.number(), z.string(), z.record(z.string(), z.unknown()).nullable(), z.enum(LEVEL_VALUES)]),
+]);
+export type WireEvent = z.infer<typeof wireEventSchema>;
+
 /** Step worker → run worker. */
 export const stepWorkerMessageSchema = z.discriminatedUnion("t", [
   /** Loaded the job (forkserver workers say so once; spawn workers go straight to their step). */
@@ -91,13 +106,13 @@ export const stepWorkerMessageSchema = z.discriminatedUnion("t", [
   /** The job could not be rebuilt in the worker (bundle gone, job renamed, import error). */
   z.object({ t: z.literal("loadFailed"), message: z.string() }),
   /** Events of the current step, in order; sent in batches. */
-  z.object({ t: z.literal("events"), events: z.array(eventSchema) }),
+  z.object({ t: z.literal("events"), events: z.array(wireEventSchema) }),
   /** The current step's attempt ended; `events` are its last events (they come before the outcome). */
   z.object({
     t: z.literal("stepDone"),
     stepKey: z.string(),
     outcome: stepOutcomeSchema,
-    events: z.array(eventSchema),
+    events: z.array(wireEventSchema),
     /** Heap in use after the step, for recycling forkserver workers close to their memory limit. */
     heapUsed: z.number(),
   }),
@@ -143,19 +158,17 @@ export type StepWorkerCommand =
   | { t: "shutdown" };
 
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
-const LEVELS: ReadonlySet<string> = new Set(["DEBUG", "INFO", "WARNING", "ERROR"]);
+const LEVELS: ReadonlySet<string> = new Set(LEVEL_VALUES);
 
 function quickEvent(e: unknown): boolean {
-  if (typeof e !== "object" || e === null) return false;
-  const v = e as Record<string, unknown>;
+  if (!Array.isArray(e) || (e.length !== 4 && e.length !== 5)) return false;
+  const [type, timestamp, message, data, level] = e as unknown[];
   return (
-    typeof v.runId === "string" &&
-    typeof v.type === "string" && EVENT_TYPE_SET.has(v.type) &&
-    (v.stepKey === undefined || v.stepKey === null || typeof v.stepKey === "string") &&
-    typeof v.timestamp === "number" &&
-    typeof v.level === "string" && LEVELS.has(v.level) &&
-    typeof v.message === "string" &&
-    (v.data === undefined || (typeof v.data === "object" && v.data !== null && !Array.isArray(v.data)))
+    typeof type === "string" && EVENT_TYPE_SET.has(type) &&
+    typeof timestamp === "number" &&
+    typeof message === "string" &&
+    (data === null || (typeof data === "object" && !Array.isArray(data))) &&
+    (e.length === 4 || (typeof level === "string" && LEVELS.has(level)))
   );
 }
 

@@ -152,6 +152,9 @@ describe("executors through the CLI", { concurrency: 4 }, () => {
       if (method === "spawn") {
         for (const r of list) assert.equal(stepEvents(run, r.step, ["STEP_WORKER_STARTING"])[0].message, `Launching subprocess for "${r.step}".`);
       }
+      // Step workers load their own code and the SDK through V8 code caches, written after a step ran.
+      const caches = readdirSync(join(ws.dir, ".sluice", "cache", "v8")).filter((f) => f.endsWith(".bin"));
+      assert.ok(caches.length >= 2, `code caches for the step worker and the SDK, saw ${caches.join(", ")}`);
       assert.ok(run.events.some((e) => /^Multiprocess executor: parent process exiting after .+ \(pid: \d+\)$/.test(e.message)));
     });
 

@@ -3,11 +3,13 @@
 // capture, and per-step limit tags.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ActiveExecution } from "../../src/engine/execution/active";
-import { computeLogPaths, readFrom, WriteRedirect } from "../../src/engine/execution/computeLogs";
+import { computeLogPaths, readFrom, stepLogCapture } from "../../src/engine/execution/computeLogs";
+import { fromWireEvent, RunEvents, toWireEvent } from "../../src/engine/execution/emit";
+import type { SluiceEvent } from "../../src/engine/events";
 import { checkExecutorRequirements, effectiveExecutionConfig, validateExecutorConfig } from "../../src/engine/execution/customExecutor";
 import type { ExecutionPlan, PlanStep } from "../../src/engine/execution/plan";
 import { stepLimits } from "../../src/engine/execution/stepWorkerLimits";
@@ -149,7 +151,7 @@ describe("executor definitions", () => {
 });
 
 describe("step worker protocol", () => {
-  const event = { runId: "r", type: "STEP_START", stepKey: "s", timestamp: 1, level: "INFO", message: "m" };
+  const event = ["STEP_START", 1, "m", null];
   const done = { t: "stepDone", stepKey: "s", outcome: { kind: "success", outputs: ["result"] }, events: [event], heapUsed: 0 };
 
   it("the quick check accepts exactly what the schema accepts", () => {
@@ -158,12 +160,16 @@ describe("step worker protocol", () => {
       { ...done, outcome: { kind: "retry", seconds: 0.5 } },
       { ...done, outcome: { kind: "retry", seconds: -1 } },
       { ...done, outcome: { kind: "success", outputs: [1] } },
-      { ...done, events: [{ ...event, type: "NOT_A_TYPE" }] },
-      { ...done, events: [{ ...event, level: "LOUD" }] },
-      { ...done, events: [{ ...event, data: [] }] },
+      { ...done, events: [["NOT_A_TYPE", 1, "m", null]] },
+      { ...done, events: [["STEP_START", 1, "m", null, "LOUD"]] },
+      { ...done, events: [["STEP_START", 1, "m", null, "WARNING"]] },
+      { ...done, events: [["STEP_START", 1, "m", []]] },
+      { ...done, events: [["STEP_START", 1, "m"]] },
+      { ...done, events: [["STEP_START", 1, "m", null, "INFO", "extra"]] },
+      { ...done, events: [{ runId: "r", type: "STEP_START", stepKey: "s", timestamp: 1, level: "INFO", message: "m" }] },
       { ...done, heapUsed: "x" },
-      { t: "events", events: [event, { ...event, stepKey: null, data: { a: 1 } }] },
-      { t: "events", events: [{ ...event, timestamp: "now" }] },
+      { t: "events", events: [event, ["LOG_MESSAGE", 2, "hello", { a: 1 }, "DEBUG"]] },
+      { t: "events", events: [["STEP_START", "now", "m", null]] },
       { t: "ready", pid: 1, loadMs: 2 },
       { t: "query", id: 1, method: "getRunRecords", args: [] },
       { t: "nope" },
@@ -178,21 +184,53 @@ describe("step worker protocol", () => {
   });
 });
 
+describe("step worker events on the wire", () => {
+  it("round-trip with the run worker's run id and step key, the level only when it is not the type's default", () => {
+    const events: SluiceEvent[] = [];
+    const emitter = new RunEvents("run-1", (e) => events.push(e));
+    emitter.emit("STEP_START", "start", { stepKey: "s" });
+    emitter.emit("STEP_FAILURE", "boom", { stepKey: "s", data: { error: { name: "E", message: "boom" } } });
+    emitter.emit("LOG_MESSAGE", "careful", { stepKey: "s", level: "WARNING", data: { n: 1 } });
+    const wire = events.map(toWireEvent);
+    assert.deepEqual(wire.map((w) => w.length), [4, 4, 5]);
+    assert.ok(stepWorkerMessageSchema.safeParse({ t: "events", events: JSON.parse(JSON.stringify(wire)) }).success);
+    const json = (x: unknown) => JSON.parse(JSON.stringify(x));
+    assert.deepEqual(json(wire.map((w) => fromWireEvent(w, "run-1", "s"))), json(events));
+  });
+});
+
 describe("compute logs", () => {
-  it("redirects process.stdout/stderr writes into a step's files until stopped, appending across attempts", () => {
+  it("redirects process.stdout/stderr writes into a step's files until it ends, appending across attempts", () => {
     const dir = mkdtempSync(join(tmpdir(), "sluice-logs-"));
     try {
       const paths = computeLogPaths(dir, "run1", "graph.step");
       for (let attempt = 1; attempt <= 2; attempt++) {
-        const r = new WriteRedirect(paths);
+        stepLogCapture.begin(paths);
         process.stdout.write(`out ${attempt}\n`);
         console.error(`err ${attempt}`);
         process.stdout.write(Buffer.from("bytes\n"), () => undefined);
-        r.stop();
+        stepLogCapture.end();
+        // Between steps, writes go where they went before.
+        process.stderr.write("");
       }
       assert.equal(readFileSync(paths.stdout, "utf8"), "out 1\nbytes\nout 2\nbytes\n");
       assert.equal(readFileSync(paths.stderr, "utf8"), "err 1\nerr 2\n");
       assert.ok(paths.stdout.endsWith(join("run1", "graph.step.out")));
+
+      // Paths given as a function are worked out on the first write only; a silent step makes no files.
+      let asked = 0;
+      const quiet = computeLogPaths(dir, "run1", "quiet");
+      stepLogCapture.begin(() => (asked++, quiet));
+      stepLogCapture.end();
+      assert.equal(asked, 0);
+      assert.ok(!existsSync(quiet.stdout) && !existsSync(quiet.stderr));
+      const loud = computeLogPaths(dir, "run1", "loud");
+      stepLogCapture.begin(() => (asked++, loud));
+      process.stdout.write("a");
+      console.error("b");
+      stepLogCapture.end();
+      assert.equal(asked, 1);
+      assert.equal(readFileSync(loud.stdout, "utf8"), "a");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -34,36 +34,59 @@ export function logsCapturedData(paths: ComputeLogPaths, stepKey: string, runId:
 type Write = typeof process.stdout.write;
 
 /**
- * Redirects `process.stdout.write` / `process.stderr.write` of this process into a step's log
- * files until `stop()`. Files are opened on the first write (or at once with `eager`), in append
- * mode, so a retried step adds to what its earlier attempts printed.
+ * Redirects `process.stdout.write` / `process.stderr.write` of this process into one step's log
+ * files between `begin` and `end`. The writers are replaced on the first `begin` and stay: between
+ * steps they pass writes through, so a step costs no patching. Files are opened on the first write
+ * (a step that prints nothing creates none), in append mode, so a retried step adds to what its
+ * earlier attempts printed.
  */
-export class WriteRedirect {
+class StepLogCapture {
+  private paths: ComputeLogPaths | (() => ComputeLogPaths) | undefined;
   private outFd: number | undefined;
   private errFd: number | undefined;
-  private readonly originalOut: Write;
-  private readonly originalErr: Write;
-  private stopped = false;
+  private installed = false;
 
-  constructor(private readonly paths: ComputeLogPaths, options: { eager?: boolean } = {}) {
-    this.originalOut = process.stdout.write;
-    this.originalErr = process.stderr.write;
-    if (options.eager) {
-      this.fd("out");
-      this.fd("err");
+  /** `paths` may be a function, called on the first write only. */
+  begin(paths: ComputeLogPaths | (() => ComputeLogPaths)): void {
+    this.end();
+    this.install();
+    this.paths = paths;
+  }
+
+  /** Writes pass through again; the step's files are closed. */
+  end(): void {
+    this.paths = undefined;
+    for (const fd of [this.outFd, this.errFd]) {
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
     }
-    process.stdout.write = this.writer("out");
-    process.stderr.write = this.writer("err");
+    this.outFd = this.errFd = undefined;
+  }
+
+  private install(): void {
+    if (this.installed) return;
+    this.installed = true;
+    process.stdout.write = this.writer("out", process.stdout.write);
+    process.stderr.write = this.writer("err", process.stderr.write);
   }
 
   private fd(which: "out" | "err"): number {
-    if (which === "out") return (this.outFd ??= open(this.paths, this.paths.stdout));
-    return (this.errFd ??= open(this.paths, this.paths.stderr));
+    if (typeof this.paths === "function") this.paths = this.paths();
+    const paths = this.paths!;
+    if (which === "out") return (this.outFd ??= open(paths, paths.stdout));
+    return (this.errFd ??= open(paths, paths.stderr));
   }
 
-  private writer(which: "out" | "err"): Write {
+  private writer(which: "out" | "err", original: Write): Write {
     const self = this;
     return function write(this: unknown, chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean {
+      // eslint-disable-next-line prefer-rest-params
+      if (self.paths === undefined) return Reflect.apply(original, this, arguments) as boolean;
       const callback = (typeof encodingOrCb === "function" ? encodingOrCb : cb) as ((err?: Error | null) => void) | undefined;
       const encoding = typeof encodingOrCb === "string" ? (encodingOrCb as BufferEncoding) : undefined;
       try {
@@ -78,24 +101,10 @@ export class WriteRedirect {
       return true;
     } as Write;
   }
-
-  /** Puts the original writers back and closes the files. */
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    process.stdout.write = this.originalOut;
-    process.stderr.write = this.originalErr;
-    for (const fd of [this.outFd, this.errFd]) {
-      if (fd !== undefined) {
-        try {
-          closeSync(fd);
-        } catch {
-          // already closed
-        }
-      }
-    }
-  }
 }
+
+/** The one capture of this process (forkserver step workers and the in-process executor run one step at a time). */
+export const stepLogCapture = new StepLogCapture();
 
 const madeDirs = new Set<string>();
 

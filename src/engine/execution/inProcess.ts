@@ -1,6 +1,6 @@
 // The in-process executor: every step inside the run worker, one at a time, in priority order.
 import { ActiveExecution } from "./active";
-import { computeLogPaths, logsCapturedData, WriteRedirect } from "./computeLogs";
+import { computeLogPaths, logsCapturedData, stepLogCapture } from "./computeLogs";
 import type { PlanStep } from "./plan";
 import { getIsolatedStepRunner, type ExecutorRun, type ExecutorResult } from "./run";
 import { runStep, type StepOutcome } from "./step";
@@ -73,11 +73,10 @@ export async function runStepInProcess(run: ExecutorRun, step: PlanStep, previou
   if (limited && isolated && run.reconstructable) return isolated(run, step, previousAttempts, limits);
 
   const runtime = run.job.steps.get(step.key)!;
-  let redirect: WriteRedirect | undefined;
+  const capturing = run.logsDir !== undefined;
   if (run.logsDir) {
     const paths = computeLogPaths(run.logsDir, run.runId, step.key);
-    // Files appear on the first write: a step that prints nothing costs no file creation.
-    redirect = new WriteRedirect(paths);
+    stepLogCapture.begin(paths);
     run.events.emit("LOGS_CAPTURED", `Started capturing logs in process (pid: ${process.pid}).`, { stepKey: step.key, data: logsCapturedData(paths, step.key, run.runId) });
   }
   try {
@@ -87,7 +86,7 @@ export async function runStepInProcess(run: ExecutorRun, step: PlanStep, previou
     if (limits.timeoutSeconds === undefined) return await runStep(step, runtime, previousAttempts, run.env);
     return await runWithTimeout(run, step, previousAttempts, limits.timeoutSeconds);
   } finally {
-    redirect?.stop();
+    if (capturing) stepLogCapture.end();
   }
 }
 

@@ -19,14 +19,14 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { SluiceEvent } from "../events";
-import { parseStepWorkerMessage, type StepWorkerCommand, type StepWorkerInit, type StepWorkerMessage } from "../../protocol/worker";
+import { parseStepWorkerMessage, type StepWorkerCommand, type StepWorkerInit, type StepWorkerMessage, type WireEvent } from "../../protocol/worker";
 import { packageRoot } from "../paths";
 import { ActiveExecution } from "./active";
 import { computeLogPaths, logsCapturedData, openLogFiles, readTail, type ComputeLogPaths } from "./computeLogs";
 import { reportSkipsAndAbandons } from "./inProcess";
 import type { PlanStep } from "./plan";
 import type { ExecutorResult, ExecutorRun } from "./run";
+import { fromWireEvent, type RunEvents } from "./emit";
 import { formatDuration, type StepOutcome } from "./step";
 import { memoryMessage, stepLimits, stepLimitsOrFail, timeoutMessage, type StepLimits } from "./stepWorkerLimits";
 
@@ -92,7 +92,8 @@ class StepWorker {
     let fds: { out: number; err: number } | undefined;
     if (single && logFiles) fds = openLogFiles(logFiles);
     try {
-      this.child = fork(stepWorkerEntry(), single ? ["--single"] : [], {
+      const args = [`--code-cache=${join(init.home, "cache", "v8")}`, ...(single ? ["--single"] : [])];
+      this.child = fork(stepWorkerEntry(), args, {
         stdio: fds ? ["ignore", fds.out, fds.err, "ipc"] : ["ignore", "inherit", "pipe", "ipc"],
         execArgv: [...(memoryMb ? [`--max-old-space-size=${memoryMb}`] : []), ...EXTRA_EXEC_ARGV],
         serialization: "json",
@@ -172,12 +173,20 @@ class StepWorker {
     }, seconds * 1000);
   }
 
-  /** Called for every event of the current step: re-arms the time limit on its start. */
-  sawEvent(e: { type: string }): void {
+  /**
+   * Passes on events the worker sent for its current step. While the step runs (`live`), its start
+   * re-arms the time limit.
+   */
+  forwardEvents(events: WireEvent[], to: RunEvents, live: boolean): void {
     const a = this.current;
-    if (a && !a.started && (e.type === "STEP_START" || e.type === "STEP_RESTARTED")) {
-      a.started = true;
-      this.armTimeout(a);
+    if (!a) return; // nothing was handed to this worker: there is no step to report on
+    for (const w of events) {
+      const e = fromWireEvent(w, to.runId, a.step.key);
+      if (live && !a.started && (e.type === "STEP_START" || e.type === "STEP_RESTARTED")) {
+        a.started = true;
+        this.armTimeout(a);
+      }
+      to.forward(e);
     }
   }
 
@@ -498,15 +507,12 @@ class MultiprocessExecution {
     const { run } = this;
     switch (m.t) {
       case "events":
-        for (const e of m.events) {
-          worker.sawEvent(e);
-          run.events.forward(e as SluiceEvent);
-        }
+        worker.forwardEvents(m.events, run.events, true);
         return;
       case "stepDone": {
-        for (const e of m.events) run.events.forward(e as SluiceEvent);
         const a = worker.current;
         if (!a || a.step.key !== m.stepKey) return;
+        worker.forwardEvents(m.events, run.events, false);
         worker.finishAssignment();
         worker.stepsRun++;
         this.settle(a.step, m.outcome);
@@ -642,13 +648,10 @@ export function runStepInWorker(run: ExecutorRun, step: PlanStep, previousAttemp
     const worker = new StepWorker(initFor(run, "fd", [], true), limits.maxMemoryMb, true, logs, {
       onMessage: (w, m) => {
         if (m.t === "events") {
-          for (const e of m.events) {
-            w.sawEvent(e);
-            run.events.forward(e as SluiceEvent);
-          }
+          w.forwardEvents(m.events, run.events, true);
         } else if (m.t === "stepDone") {
-          for (const e of m.events) run.events.forward(e as SluiceEvent);
           if (w.current?.step.key === m.stepKey) {
+            w.forwardEvents(m.events, run.events, false);
             w.finishAssignment();
             outcome = m.outcome;
           }

@@ -1,123 +1,88 @@
-// A step worker: the child process in which the multiprocess executor runs steps
-// (`node dist/stepWorker.js`). It rebuilds the run's job from the run's bundles, then runs the
-// steps it is handed one at a time with retry mode "deferred": a retry request is reported as
-// STEP_UP_FOR_RETRY and the run worker re-queues the step. Inputs and outputs go through the
-// FileOutputStore; events go to the run worker over IPC, batched.
+// A step worker: the child process in which the multiprocess executor runs steps (`node
+// dist/stepWorker.js`, which loads this file, dist/stepWorkerMain.js, through a V8 code cache). It
+// rebuilds the run's job from the run's bundles, then runs the steps it is handed one at a time
+// with retry mode "deferred": a retry request is reported as STEP_UP_FOR_RETRY and the run worker
+// re-queues the step. Inputs and outputs go through the FileOutputStore; events go to the run
+// worker over IPC, batched.
 //
 // `spawn`: one step, then exit. `forkserver`: stays, and is handed further steps.
 //
 // Start-up is the cost of `spawn`, so this file avoids zod (the run worker validates messages)
 // and loads the SDK through a V8 code cache kept in `.sluice/cache/v8`.
 import { PendingQueries } from "../../protocol/pendingQueries";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import Module, { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { Script } from "node:vm";
-import type { StepWorkerCommand, StepWorkerInit, StepWorkerMessage } from "../../protocol/worker";
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type { StepWorkerCommand, StepWorkerInit, StepWorkerMessage, WireEvent } from "../../protocol/worker";
 import { buildDefinitions, type RuntimeJob } from "../definitions/build";
 import type { RunRecord, RunsFilter, SluiceEvent } from "../events";
 import { sdkEntry } from "../paths";
-import { computeLogPaths, WriteRedirect } from "./computeLogs";
-import { RunEvents } from "./emit";
+import { requireWithCodeCache, saveCodeCaches } from "./codeCache";
+import { computeLogPaths, stepLogCapture } from "./computeLogs";
+import { RunEvents, toWireEvent } from "./emit";
 import { FileOutputStore } from "./outputs";
 import type { PlanStep } from "./plan";
 import { runStep, type StepEnvironment } from "./step";
 
 const spawned = process.argv.includes("--single");
-/** SLUICE_STEP_WORKER_PROFILE=1: start-up phases and per-step IPC times on stderr (for the bench). */
+/**
+ * SLUICE_STEP_WORKER_PROFILE=1: start-up phases, per-step times and, from the first step on, the
+ * CPU of the main thread and of V8's background threads (JIT compiles, GC) on stderr (for the bench).
+ */
 const PROFILE = process.env.SLUICE_STEP_WORKER_PROFILE === "1";
 const heapLimited = process.execArgv.some((a) => a.startsWith("--max-old-space-size"));
+/** How long a step's events may wait to be sent while it runs (they go with its stepDone if it ends first). */
+const LIVE_EVENTS_MS = 20;
 
-let sendTime = 0;
-let sends = 0;
-let stepArrivedAt = 0;
-let inStepTime = 0;
+const profile = { sends: 0, sendMs: 0, stepMs: 0, stepArrivedAt: 0, threadsAtFirstStep: undefined as Map<number, number> | undefined };
+
+/** CPU milliseconds of each thread of this process (Linux; empty elsewhere). */
+function threadCpuMs(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const t of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(t), (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime, 100 Hz ticks
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
 function send(message: StepWorkerMessage, then?: () => void): void {
   if (!process.connected) {
     then?.();
     return;
   }
   const t = PROFILE ? performance.now() : 0;
-  if (PROFILE && message.t === "stepDone") inStepTime += t - stepArrivedAt;
+  if (PROFILE && message.t === "stepDone") profile.stepMs += t - profile.stepArrivedAt;
   process.send!(message, undefined, {}, then ? () => then() : undefined);
   if (PROFILE) {
-    sendTime += performance.now() - t;
-    sends++;
+    profile.sendMs += performance.now() - t;
+    profile.sends++;
   }
 }
 process.on("exit", () => {
-  if (PROFILE && sends > 0) process.stderr.write(`[step worker ${process.pid}] ${sends} sends, ${((sendTime / sends) * 1000).toFixed(1)} µs each; step handling ${((inStepTime / sends) * 1000).toFixed(1)} µs each\n`);
+  const n = profile.sends;
+  if (!PROFILE || n === 0) return;
+  let main = 0;
+  let background = 0;
+  for (const [tid, ms] of threadCpuMs()) {
+    const used = ms - (profile.threadsAtFirstStep?.get(tid) ?? 0);
+    if (tid === process.pid) main += used;
+    else background += used;
+  }
+  const us = (ms: number) => `${((ms / n) * 1000).toFixed(1)} µs`;
+  process.stderr.write(
+    `[step worker ${process.pid}] ${n} sends, ${us(profile.sendMs)} each; step handling ${us(profile.stepMs)} each; ` +
+      `CPU per step from the first step on: main thread ${us(main)}, V8 background threads ${us(background)}\n`,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 // Loading: the SDK through a code cache, then the job bundles.
-
-type ModuleInternals = typeof Module & {
-  wrap(code: string): string;
-  _nodeModulePaths(dir: string): string[];
-};
-
-/**
- * Requires a CommonJS file compiled with a V8 code cache, and registers it in require's cache so
- * that job bundles requiring it get this instance. Falls back to a plain require on any problem.
- */
-export function requireWithCodeCache(file: string, cacheDir: string): unknown {
-  const key = require.resolve(file);
-  if (require.cache[key]) return require.cache[key]!.exports;
-  try {
-    const st = statSync(key);
-    const id = fnv1a(`${key}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`);
-    const cacheFile = join(cacheDir, `${id}.bin`);
-    let cached: Buffer | undefined;
-    try {
-      cached = readFileSync(cacheFile);
-    } catch {
-      cached = undefined;
-    }
-    const M = Module as ModuleInternals;
-    const source = readFileSync(key, "utf8");
-    const script = new Script(M.wrap(source), { filename: key, cachedData: cached });
-    const mod = new Module(key, module);
-    mod.filename = key;
-    mod.paths = M._nodeModulePaths(dirname(key));
-    require.cache[key] = mod;
-    const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
-    try {
-      fn.call(mod.exports, mod.exports, createRequire(key), mod, key, dirname(key));
-    } catch (e) {
-      delete require.cache[key];
-      throw e;
-    }
-    mod.loaded = true;
-    if (!cached || script.cachedDataRejected) {
-      try {
-        mkdirSync(cacheDir, { recursive: true });
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData());
-        renameSync(tmp, cacheFile);
-      } catch {
-        // a cache is an optimisation only
-      }
-    }
-    return mod.exports;
-  } catch {
-    delete require.cache[key];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(key);
-  }
-}
-
-/** A short stable hash for cache file names (node:crypto costs milliseconds to load). */
-function fnv1a(text: string): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
-  }
-  return h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0");
-}
 
 /** Requires the run's job bundles (what definitions/load's requireBundles does, without its bundler imports). */
 function requireBundles(files: StepWorkerInit["files"]): { modules: { file: string; exports: Record<string, unknown> }[]; errors: string[] } {
@@ -191,25 +156,26 @@ function queryRunWorker(method: "getRunRecords", args: unknown[]): Promise<unkno
 
 async function runOne(ctx: Loaded, step: PlanStep, previousAttempts: number, eager: boolean): Promise<void> {
   const { init } = ctx;
-  let pending: SluiceEvent[] = [];
-  let scheduled = false;
+  let pending: WireEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
   let done = false;
   const flush = () => {
-    scheduled = false;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (done || pending.length === 0) return;
     const events = pending;
     pending = [];
     send({ t: "events", events });
   };
+  // A step still running after LIVE_EVENTS_MS sends what it has so far; most steps are done before
+  // and report everything in their stepDone message, without a timer firing or an event-loop turn.
   const events = new RunEvents(init.runId, (e) => {
-    pending.push(e);
-    if (!scheduled && !done) {
-      scheduled = true;
-      setImmediate(flush);
-    }
+    pending.push(toWireEvent(e));
+    if (!timer && !done) timer = setTimeout(flush, LIVE_EVENTS_MS);
   });
   const runtime = ctx.job.steps.get(step.key);
-  const redirect = init.capture === "js" && init.logsDir ? new WriteRedirect(computeLogPaths(init.logsDir, init.runId, step.key)) : undefined;
+  const logsDir = init.capture === "js" ? init.logsDir : undefined;
+  if (logsDir) stepLogCapture.begin(() => computeLogPaths(logsDir, init.runId, step.key));
   events.emit("STEP_WORKER_STARTED", `Executing step "${step.key}" in subprocess.`, { stepKey: step.key, data: { pid: process.pid } });
   let outcome: Awaited<ReturnType<typeof runStep>>;
   if (!runtime) {
@@ -232,8 +198,9 @@ async function runOne(ctx: Loaded, step: PlanStep, previousAttempts: number, eag
     };
     outcome = await runStep(step, runtime, previousAttempts, env);
   }
-  redirect?.stop();
+  if (logsDir) stepLogCapture.end();
   done = true;
+  if (timer) clearTimeout(timer);
   const last = pending;
   pending = [];
   const heapUsed = heapLimited ? process.memoryUsage().heapUsed : 0;
@@ -272,6 +239,8 @@ async function drain(): Promise<void> {
       }
       await runOne(ctx, step, command.previousAttempts, command.eager ?? ctx.init.eagerStart);
       mark("step done");
+      // After the step and its report: the caches then hold the code the step ran (first time only).
+      saveCodeCaches();
       if (spawned) process.exit(0);
     } else if (command.t === "shutdown") {
       process.exit(0);
@@ -285,7 +254,10 @@ process.on("message", (command: StepWorkerCommand) => {
     pendingQueries.answer(command);
     return;
   }
-  if (PROFILE && command.t === "step") stepArrivedAt = performance.now();
+  if (PROFILE && command.t === "step") {
+    profile.stepArrivedAt = performance.now();
+    profile.threadsAtFirstStep ??= threadCpuMs();
+  }
   queue.push(command);
   void drain();
 });
