@@ -14,9 +14,17 @@
 // forkserver ≤ 3× bare pool per task and ≥ 10× spawn throughput.
 //
 // Measured (2 cores shared with other jobs, load average 3–12, Node 20.20; ratios move with the load):
-//   spawn per task / bare fork per task      1.19× (CPU 1.26×)   [1.25× (CPU 1.38×) at load 12]
-//   forkserver per task / bare pool per task 4.74× (160 µs vs 34 µs; sequential 162 vs 42 µs: 3.9×)
-//   forkserver throughput / spawn throughput 643× (6,250 vs 10 steps/s)
+//   spawn per task / bare fork per task      1.18× (CPU 1.18×)   [1.19–1.30× in other runs]
+//   forkserver per task / bare pool per task 4.83× (152 µs vs 31 µs); `--only forkserver --rounds 9`
+//                                            medians 3.5–5.4× (88–156 µs vs 22–33 µs): NOT met
+//   forkserver throughput / spawn throughput 374× (6,579 vs 18 steps/s)
+// Where a forkserver step's time goes (SLUICE_STEP_WORKER_PROFILE=1): a 500-step run gives each
+// worker ~250 steps of cold code; its main thread spends ~75–160 µs of CPU per step (~35–80 µs
+// running the step, ~30–60 µs sending its report) and the run worker ~60–100 µs; with 3 processes
+// on 2 cores that CPU, not IPC latency, is the bound. Over 2,000+ steps per worker V8's background
+// TurboFan compiles add ~55 µs of CPU per step (none with --no-opt, which is not an option: it
+// would slow users' ops). Handing a busy worker its next step ahead of time was tried and did not
+// help (CPU-bound); it was not kept.
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
