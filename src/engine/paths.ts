@@ -36,3 +36,8 @@ export function workerEntry(): string {
 export function instanceHome(workspace: string): string {
   return process.env.SLUICE_HOME ? resolve(process.env.SLUICE_HOME) : join(workspace, ".sluice");
 }
+
+/** Where step workers keep the V8 code caches of their own code and the SDK. */
+export function codeCacheDir(home: string): string {
+  return join(home, "cache", "v8");
+}

@@ -73,7 +73,6 @@ export async function runStepInProcess(run: ExecutorRun, step: PlanStep, previou
   if (limited && isolated && run.reconstructable) return isolated(run, step, previousAttempts, limits);
 
   const runtime = run.job.steps.get(step.key)!;
-  const capturing = run.logsDir !== undefined;
   if (run.logsDir) {
     const paths = computeLogPaths(run.logsDir, run.runId, step.key);
     stepLogCapture.begin(paths);
@@ -86,7 +85,7 @@ export async function runStepInProcess(run: ExecutorRun, step: PlanStep, previou
     if (limits.timeoutSeconds === undefined) return await runStep(step, runtime, previousAttempts, run.env);
     return await runWithTimeout(run, step, previousAttempts, limits.timeoutSeconds);
   } finally {
-    if (capturing) stepLogCapture.end();
+    if (run.logsDir) stepLogCapture.end();
   }
 }
 

@@ -20,7 +20,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseStepWorkerMessage, type StepWorkerCommand, type StepWorkerInit, type StepWorkerMessage, type WireEvent } from "../../protocol/worker";
-import { packageRoot } from "../paths";
+import { codeCacheDir, packageRoot } from "../paths";
 import { ActiveExecution } from "./active";
 import { computeLogPaths, logsCapturedData, openLogFiles, readTail, type ComputeLogPaths } from "./computeLogs";
 import { reportSkipsAndAbandons } from "./inProcess";
@@ -92,7 +92,7 @@ class StepWorker {
     let fds: { out: number; err: number } | undefined;
     if (single && logFiles) fds = openLogFiles(logFiles);
     try {
-      const args = [`--code-cache=${join(init.home, "cache", "v8")}`, ...(single ? ["--single"] : [])];
+      const args = [`--code-cache=${codeCacheDir(init.home)}`, ...(single ? ["--single"] : [])];
       this.child = fork(stepWorkerEntry(), args, {
         stdio: fds ? ["ignore", fds.out, fds.err, "ipc"] : ["ignore", "inherit", "pipe", "ipc"],
         execArgv: [...(memoryMb ? [`--max-old-space-size=${memoryMb}`] : []), ...EXTRA_EXEC_ARGV],

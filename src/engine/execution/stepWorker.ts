@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { StepWorkerCommand, StepWorkerInit, StepWorkerMessage, WireEvent } from "../../protocol/worker";
 import { buildDefinitions, type RuntimeJob } from "../definitions/build";
 import type { RunRecord, RunsFilter, SluiceEvent } from "../events";
-import { sdkEntry } from "../paths";
+import { codeCacheDir, sdkEntry } from "../paths";
 import { requireWithCodeCache, saveCodeCaches } from "./codeCache";
 import { computeLogPaths, stepLogCapture } from "./computeLogs";
 import { RunEvents, toWireEvent } from "./emit";
@@ -117,7 +117,7 @@ function load(init: StepWorkerInit): Loaded | string {
   mark("init received");
   // Definitions' source positions are never shown from here: composing the job reads no stacks.
   (globalThis as Record<symbol, unknown>)[Symbol.for("sluice.noSourcePositions")] = true;
-  requireWithCodeCache(sdkEntry(), join(init.home, "cache", "v8"));
+  requireWithCodeCache(sdkEntry(), codeCacheDir(init.home));
   mark("sdk loaded");
   const fromWorkspace = createRequire(join(init.workspace, "__sluice_preload__.js"));
   for (const name of init.preloadModules) {
