@@ -188,6 +188,64 @@ describe("executors through the CLI", { concurrency: 4 }, () => {
     });
   }
 
+  it("forkserver: a busy worker is handed its next quick step ahead of time and starts it after the current one", async () => {
+    const ws = fresh();
+    const dir = outDir(ws);
+    const run = await execute(ws, "many_quick", ["--tag", `out=${dir}`], "forkserver.yaml");
+    assert.equal(run.status, "SUCCESS", run.stderr);
+    const handOffs = run.events.filter((e) => e.type === "STEP_WORKER_STARTING");
+    const queued = handOffs.filter((e) => typeof e.data?.queuedBehind === "string");
+    assert.ok(queued.length >= 10, `steps handed ahead: ${queued.length} of 40`);
+    for (const h of queued) {
+      const behind = String(h.data!.queuedBehind);
+      assert.equal(h.message, `Handing step "${h.stepKey}" to step worker (pid ${h.data!.pid}); it starts when step "${behind}" ends there.`);
+      const start = stepEvents(run, h.stepKey!, ["STEP_START"])[0];
+      const before = stepEvents(run, behind, ["STEP_SUCCESS"])[0];
+      assert.ok(start.timestamp >= before.timestamp, `${h.stepKey} started before ${behind} ended`);
+      assert.equal(stepEvents(run, h.stepKey!, ["STEP_WORKER_STARTED"])[0].data?.pid, h.data!.pid, "it ran on the worker it was handed to");
+    }
+    assert.ok(new Set(records(dir).map((r) => r.pid)).size <= 2, "two workers, one step at a time each");
+  });
+
+  it("forkserver: never hands a step ahead behind a slow step, nor with priorities or tag limits", async () => {
+    const ws = fresh();
+    const dir = outDir(ws);
+    const run = await execute(ws, "quick_and_slow", ["--tag", `out=${dir}`], "forkserver.yaml");
+    assert.equal(run.status, "SUCCESS", run.stderr);
+    const queued = run.events.filter((e) => e.type === "STEP_WORKER_STARTING" && e.data?.queuedBehind !== undefined);
+    assert.ok(queued.length >= 5, `quick steps handed ahead behind quick ones: ${queued.length}`);
+    assert.deepEqual(queued.filter((e) => String(e.data!.queuedBehind).startsWith("slow")).map((e) => e.stepKey), [], "nothing waits behind a slow step");
+    // While slow_b holds one worker, the other runs the quick steps.
+    const slowB = records(dir).find((r) => r.step === "slow_b")!;
+    const duringSlow = records(dir).filter((r) => r.step.startsWith("q") && r.start >= slowB.start && r.end <= slowB.end);
+    assert.ok(duringSlow.length >= 25, `quick steps while slow_b ran: ${duringSlow.length} of 30`);
+    for (const [job, config] of [["priorities", "serial-forkserver.yaml"], ["tagged", "tags-forkserver.yaml"]] as const) {
+      const other = await execute(ws, job, ["--tag", `out=${join(ws.dir, `out-${job}`)}`], config);
+      assert.equal(other.status, "SUCCESS", other.stderr);
+      assert.equal(other.events.filter((e) => e.data?.queuedBehind !== undefined).length, 0, `${job}: nothing handed ahead`);
+    }
+  });
+
+  it("forkserver: a step handed ahead to a worker that dies before starting it runs on another worker", async () => {
+    const ws = fresh();
+    const dir = outDir(ws);
+    const run = await execute(ws, "many_quick", ["--tag", `out=${dir}`, "--tag", "exit_every=5"], "serial-forkserver.yaml");
+    assert.equal(run.status, "FAILURE");
+    const exiting = Array.from({ length: 40 }, (_, i) => `q${i}`).filter((_, i) => i % 5 === 4);
+    for (let i = 0; i < 40; i++) {
+      const key = `q${i}`;
+      // A forkserver step's STEP_START travels with its report: a worker that exits takes it along.
+      assert.deepEqual(types(run, key), exiting.includes(key) ? ["STEP_FAILURE"] : ["STEP_START", "STEP_SUCCESS"], key);
+    }
+    const requeued = run.events.filter((e) => e.type === "ENGINE_EVENT" && /did not start on step worker \(pid \d+\), which is gone; it goes to another worker\.$/.test(e.message));
+    assert.ok(requeued.length >= 1, "a queued step was handed back");
+    for (const e of requeued) {
+      const handOffs = stepEvents(run, e.stepKey!, ["STEP_WORKER_STARTING"]);
+      assert.equal(handOffs.length, 2, `${e.stepKey} was handed out twice`);
+      assert.equal(stepEvents(run, e.stepKey!, ["STEP_START"]).length, 1, `${e.stepKey} started once`);
+    }
+  });
+
   it("forkserver: preload_modules load once per worker; max_steps_per_worker replaces workers", async () => {
     const ws = fresh();
     writeFileSync(
@@ -393,6 +451,31 @@ describe("executors through the CLI", { concurrency: 4 }, () => {
     const success = run.events.find((e) => e.type === "STEP_SUCCESS" && e.stepKey === "slow_talk")!;
     assert.ok(firstOutputAt > 0 && firstOutputAt < success.timestamp, "output arrived before the step finished");
   });
+
+  for (const method of ["spawn", "forkserver"] as const) {
+    it(`${method}: a step that awaits sends its events while it runs`, async () => {
+      const ws = fresh();
+      const release = join(ws.dir, "release");
+      const cli = spawn(process.execPath, [CLI, "job", "execute", "-j", "release_job", "--json", "--tag", `release=${release}`, "-c", join(ws.dir, METHODS[method]), "--workspace", ws.dir]);
+      let stdout = "";
+      const seen: string[] = [];
+      cli.stdout.on("data", (d) => {
+        stdout += d;
+        for (const line of stdout.split("\n")) {
+          if (line.includes('"type":"STEP_START"') && !seen.includes("start")) seen.push("start");
+          if (line.includes("waiting for release") && !seen.includes("log")) {
+            seen.push("log");
+            writeFileSync(release, "");
+          }
+        }
+      });
+      const code = await new Promise<number | null>((r) => cli.on("exit", r));
+      const run = parseRun({ code, stdout, stderr: "" } as CliResult);
+      assert.equal(run.status, "SUCCESS");
+      assert.deepEqual(seen, ["start", "log"], "STEP_START, then the LOG_MESSAGE, arrived before the step was released");
+      assert.equal(storedOutput(ws, run.runId, "waits_for_release"), true);
+    });
+  }
 
   it("custom executors: init's execute(run) runs the job, with pinned config under run config, validated by its schema", async () => {
     const ws = fresh();

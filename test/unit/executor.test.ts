@@ -105,6 +105,23 @@ describe("ActiveExecution (reference 2.4 acceptance cases)", () => {
   });
 });
 
+describe("ActiveExecution: steps taken ahead of time", () => {
+  it("peekReady shows the step getStepsToExecute takes next; a requeued step gets its old place back", () => {
+    const active = new ActiveExecution(plan(step("a"), step("b"), step("c"), step("d", {}, ["a"])));
+    assert.equal(active.peekReady()?.key, "a");
+    assert.deepEqual(active.getStepsToExecute(2).map((s) => s.key), ["a", "b"]);
+    assert.equal(active.peekReady()?.key, "c");
+    active.settle("a", { kind: "success", outputs: ["result"] }); // d becomes ready behind c
+    active.requeue("b"); // b never started: it goes before c and d again
+    assert.deepEqual(active.getStepsToExecute(3).map((s) => s.key), ["b", "c", "d"]);
+    active.requeue("zzz"); // not in flight: nothing happens
+    for (const k of ["b", "c", "d"]) active.markSuccess(k);
+    assert.ok(active.isComplete);
+    active.stop();
+    assert.equal(active.peekReady(), undefined);
+  });
+});
+
 describe("executor definitions", () => {
   it("executor() validates its options; configured() pins config and may rename", () => {
     assert.throws(() => executor({ name: "bad name" }, () => ({ execute: async () => ({ failed: [], interrupted: false, unfinished: [] }) })), /valid `name`/);

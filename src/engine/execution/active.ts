@@ -37,6 +37,8 @@ export class ActiveExecution {
   private readonly waitingToRetry = new Map<string, number>();
   private readonly produced = new Set<string>();
   private readonly attempts = new Map<string, number>();
+  /** Ready-queue position of each step when it was taken, so a requeued step gets its place back. */
+  private readonly takenSeq = new Map<string, number>();
   private pendingSkip: string[] = [];
   private pendingAbandon: string[] = [];
   private seq = 0;
@@ -98,14 +100,28 @@ export class ActiveExecution {
         continue;
       }
       batch.push(step);
+      this.takenSeq.set(step.key, seq);
     }
     for (const p of putBack) this.ready.push(p.step, p.step.priority, p.seq);
     for (const s of batch) this.inFlight.add(s.key);
     return batch;
   }
 
+  /** The step getStepsToExecute would consider first (highest priority, oldest), without taking it. */
+  peekReady(): PlanStep | undefined {
+    return this.stopped ? undefined : this.ready.peek();
+  }
+
+  /** A step taken by getStepsToExecute that never started (its worker died first) is ready again, in its old place. */
+  requeue(stepKey: string): void {
+    if (!this.inFlight.delete(stepKey)) return;
+    const step = this.steps.get(stepKey)!;
+    this.ready.push(step, step.priority, this.takenSeq.get(stepKey) ?? this.seq++);
+  }
+
   /** Steps to record as skipped now (their inputs' upstream outputs were never produced). Marks them. */
   takeSkips(): PlanStep[] {
+    if (this.pendingSkip.length === 0) return [];
     const out: PlanStep[] = [];
     while (this.pendingSkip.length > 0) {
       const keys = this.pendingSkip;
@@ -121,6 +137,7 @@ export class ActiveExecution {
 
   /** Steps that will not run because an upstream step failed or was abandoned. Marks them. */
   takeAbandons(): PlanStep[] {
+    if (this.pendingAbandon.length === 0) return [];
     const out: PlanStep[] = [];
     while (this.pendingAbandon.length > 0) {
       const keys = this.pendingAbandon;

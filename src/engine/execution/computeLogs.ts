@@ -7,7 +7,7 @@
 // - forkserver step workers and the in-process executor: process.stdout/stderr `write` is redirected
 //   to the step's files while the step runs (JavaScript writes only; one step at a time per process).
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 
 export interface ComputeLogPaths {
   dir: string;
@@ -22,7 +22,8 @@ export function safeLogName(stepKey: string): string {
 
 export function computeLogPaths(logsDir: string, runId: string, stepKey: string): ComputeLogPaths {
   const dir = join(logsDir, runId);
-  const base = join(dir, safeLogName(stepKey));
+  // A safe name has no separator to normalize: concatenation is join's result, for less per step.
+  const base = dir + sep + safeLogName(stepKey);
   return { dir, stdout: `${base}.out`, stderr: `${base}.err` };
 }
 

@@ -45,6 +45,11 @@ const CHANNEL_DRAIN_MS = 2000;
 const STARTUP_GRACE_SECONDS = 10;
 /** A forkserver worker whose heap is above this share of its limit after a step is replaced. */
 const HEAP_RECYCLE_SHARE = 0.8;
+/**
+ * A busy forkserver worker is handed its next step ahead of time only behind a step whose op took
+ * less than this the last time it ran in this run (see MultiprocessExecution.handAhead).
+ */
+const HAND_AHEAD_MAX_OP_MS = 2;
 
 /** Extra Node.js flags for step workers, for debugging and profiling (e.g. "--cpu-prof --inspect"). */
 const EXTRA_EXEC_ARGV = (process.env.SLUICE_STEP_WORKER_EXEC_ARGV ?? "").split(/\s+/).filter(Boolean);
@@ -72,6 +77,8 @@ class StepWorker {
   readonly child: ChildProcess;
   readonly pid: number;
   current: Assignment | undefined;
+  /** Forkserver: the step handed over ahead of time; the worker starts it when `current` ends. */
+  queued: Assignment | undefined;
   killReason: KillReason | undefined;
   stepsRun = 0;
   retiring = false;
@@ -147,10 +154,15 @@ class StepWorker {
   }
 
   assign(step: PlanStep, previousAttempts: number, limits: StepLimits, onTimeout: () => void): void {
-    const assignment: Assignment = { step, limits, startedAt: Date.now(), onTimeout };
-    this.current = assignment;
-    this.stderrBuffer = "";
-    this.armTimeout(assignment);
+    const assignment: Assignment = { step, limits, startedAt: performance.now(), onTimeout };
+    if (this.current) {
+      // Handed ahead (never with a time limit): it starts when the current step ends.
+      this.queued = assignment;
+    } else {
+      this.current = assignment;
+      this.stderrBuffer = "";
+      this.armTimeout(assignment);
+    }
     if (this.init.steps) this.post({ t: "step", step: step.key, previousAttempts, ...(limits.timeoutSeconds !== undefined ? { eager: true } : {}) });
     else this.post({ t: "step", step, previousAttempts });
   }
@@ -197,6 +209,24 @@ class StepWorker {
     return a;
   }
 
+  /** After a stepDone: the queued step, which the worker starts next, becomes current. */
+  startQueued(): boolean {
+    const q = this.queued;
+    if (!q) return false;
+    this.queued = undefined;
+    q.startedAt = performance.now();
+    this.current = q;
+    this.stderrBuffer = "";
+    return true;
+  }
+
+  /** The queued step, which will not run here (the worker died or failed to load first). */
+  takeQueued(): Assignment | undefined {
+    const q = this.queued;
+    this.queued = undefined;
+    return q;
+  }
+
   stderrTail(): string {
     if (this.single && this.logFiles) return readTail(this.logFiles.stderr, 8192);
     return this.stderrBuffer;
@@ -232,6 +262,15 @@ class StepWorker {
     }, INTERRUPT_GRACE_MS);
     t.unref();
   }
+}
+
+/** The step's own duration from its STEP_SUCCESS (worker time, free of IPC and scheduling delays). */
+function reportedDurationMs(events: WireEvent[]): number | undefined {
+  for (const w of events) {
+    const ms = w[0] === "STEP_SUCCESS" ? w[3]?.durationMs : undefined;
+    if (typeof ms === "number") return ms;
+  }
+  return undefined;
 }
 
 const OOM_TEXT = /heap out of memory|Reached heap limit|Allocation failed/i;
@@ -313,9 +352,14 @@ class MultiprocessExecution {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private launchedStepWorkers = 0;
+  /** An error of a launch outside the scheduling loop (in a message handler), rethrown by the loop. */
   private fatal: Error | undefined;
   private interruptedSteps = 0;
   private poolInit: StepWorkerInit | undefined;
+  /** Whether busy workers may be handed their next step ahead of time (see handAhead). */
+  private readonly handAheadAllowed: boolean;
+  /** How long each op's last step took in this run (its STEP_SUCCESS duration, else hand-off to report), ms. */
+  private readonly lastOpMs = new Map<string, number>();
 
   constructor(private readonly run: ExecutorRun) {
     const ex = run.executor;
@@ -323,12 +367,17 @@ class MultiprocessExecution {
     this.forkserver = ex.kind === "multiprocess" && ex.startMethod.kind === "forkserver";
     this.preloadModules = ex.kind === "multiprocess" && ex.startMethod.kind === "forkserver" ? ex.startMethod.preloadModules : [];
     this.maxStepsPerWorker = ex.kind === "multiprocess" && ex.startMethod.kind === "forkserver" ? ex.startMethod.maxStepsPerWorker : undefined;
+    const tagConcurrencyLimits = ex.kind === "multiprocess" ? ex.tagConcurrencyLimits : [];
+    // No maxConcurrent here: the executor bounds starts by its busy workers (launchReady), and
+    // steps handed ahead to a busy worker are in flight without running yet.
     this.active = new ActiveExecution(run.plan, {
       retryMode: run.env.retryMode === "disabled" ? "disabled" : "enabled",
-      maxConcurrent: this.maxConcurrent,
-      tagConcurrencyLimits: ex.kind === "multiprocess" ? ex.tagConcurrencyLimits : [],
+      tagConcurrencyLimits,
       claim: run.claim,
     });
+    const priorities = new Set(run.plan.steps.map((st) => st.priority));
+    const pools = run.plan.steps.some((st) => st.pool);
+    this.handAheadAllowed = this.forkserver && tagConcurrencyLimits.length === 0 && !pools && priorities.size <= 1;
     try {
       // The run-wide limit: the run tags alone, as if for a step without tags of its own.
       this.runMemoryMb = stepLimits({ key: "", tags: {} }, run.env.runTags).maxMemoryMb;
@@ -353,20 +402,9 @@ class MultiprocessExecution {
         for (let i = 0; i < n; i++) this.startPoolWorker(this.runMemoryMb);
       }
       for (;;) {
-        reportSkipsAndAbandons(active, run);
         if (run.signal?.aborted && !this.stopping) this.stop();
         if (this.fatal) throw this.fatal;
-        let launched = 0;
-        if (!this.stopping) {
-          const room = this.maxConcurrent - this.busyCount();
-          if (room > 0) {
-            for (const step of active.getStepsToExecute(room, run.onBlocked)) {
-              this.launch(step);
-              launched++;
-            }
-            reportSkipsAndAbandons(active, run);
-          }
-        }
+        const launched = this.launchReady();
         const busy = this.busyCount();
         if (busy === 0 && (this.stopping || active.isComplete)) break;
         if (busy === 0 && launched === 0 && !active.hasWaitingRetries && active.readyCount > 0 && !run.claim) {
@@ -394,6 +432,67 @@ class MultiprocessExecution {
 
   // ---- scheduling ------------------------------------------------------------------------
 
+  /**
+   * Reports steps that will not run and starts as many ready steps as there is room for. Called by
+   * the scheduling loop, and straight from a worker's stepDone so that its next step is on its way
+   * without waiting for the loop's turn.
+   */
+  private launchReady(): number {
+    const { active, run } = this;
+    reportSkipsAndAbandons(active, run);
+    if (this.stopping) return 0;
+    const room = this.maxConcurrent - this.busyCount();
+    let launched = 0;
+    if (room > 0) {
+      for (const step of active.getStepsToExecute(room, run.onBlocked)) {
+        this.launch(step);
+        launched++;
+      }
+    }
+    if (this.handAheadAllowed && active.readyCount > 0 && this.busyCount() >= this.maxConcurrent) launched += this.handAhead();
+    reportSkipsAndAbandons(active, run);
+    return launched;
+  }
+
+  /**
+   * Forkserver with every worker busy: hands a ready step to a busy worker, which starts it the
+   * moment its current step ends. The worker then never waits for the run worker between steps, and
+   * the hand-off reaches a process that is running rather than asleep, which is most of the cost
+   * of a step of a few microseconds. Only where it cannot change which step starts next or when:
+   * - all steps of the plan have one priority, and there are no tag limits and no pools (the step
+   *   at the head of the ready queue is the one the next free worker would take);
+   * - the worker's current step is of an op whose last step in this run took under
+   *   HAND_AHEAD_MAX_OP_MS (a step does not wait behind a long one while another worker frees up);
+   * - the worker has loaded the job (a step does not wait behind another for a worker still starting);
+   * - the step has no time or memory limit, the worker no heap limit, and the worker's
+   *   max_steps_per_worker leaves room for both steps.
+   * A queued step whose worker dies before starting it is ready again (requeue).
+   */
+  private handAhead(): number {
+    const { active } = this;
+    let handed = 0;
+    for (const worker of this.workers) {
+      const next = active.peekReady();
+      if (!next) break;
+      const current = worker.current;
+      if (!current || !worker.ready || worker.queued || worker.retiring || worker.exited || worker.memoryMb !== undefined) continue;
+      if (this.maxStepsPerWorker !== undefined && worker.stepsRun + 2 > this.maxStepsPerWorker) continue;
+      const lastMs = this.lastOpMs.get(current.step.opName);
+      if (lastMs === undefined || lastMs >= HAND_AHEAD_MAX_OP_MS) continue;
+      let limits: StepLimits;
+      try {
+        limits = stepLimits(next, this.run.env.runTags);
+      } catch {
+        break; // launch() reports it when a worker is free
+      }
+      if (limits.maxMemoryMb !== undefined || limits.timeoutSeconds !== undefined) break;
+      const [step] = active.getStepsToExecute(1);
+      this.handTo(worker, step, limits, current.step.key);
+      handed++;
+    }
+    return handed;
+  }
+
   private busyCount(): number {
     // spawn: a process counts until it has exited; forkserver: a worker counts while it has a step.
     let n = 0;
@@ -420,25 +519,38 @@ class MultiprocessExecution {
       this.active.markFailed(step.key);
       return;
     }
-    const logs = run.logsDir ? computeLogPaths(run.logsDir, run.runId, step.key) : undefined;
-    let worker: StepWorker;
     if (this.forkserver) {
-      worker = this.takeIdle(limits.maxMemoryMb) ?? this.startPoolWorker(limits.maxMemoryMb, true);
-      run.events.emit("STEP_WORKER_STARTING", `Handing step "${step.key}" to step worker (pid ${worker.pid}).`, {
-        stepKey: step.key,
-        data: { pid: worker.pid, reused: worker.stepsRun > 0 },
-      });
-    } else {
-      run.events.emit("STEP_WORKER_STARTING", `Launching subprocess for "${step.key}".`, { stepKey: step.key });
-      worker = this.newWorker(limits.maxMemoryMb, true, logs);
+      this.handTo(this.takeIdle(limits.maxMemoryMb) ?? this.startPoolWorker(limits.maxMemoryMb, true), step, limits);
+      return;
     }
-    if (logs) {
-      run.events.emit("LOGS_CAPTURED", `Started capturing logs for step "${step.key}" (pid: ${worker.pid}).`, {
-        stepKey: step.key,
-        data: logsCapturedData(logs, step.key, run.runId),
-      });
-    }
+    const logs = run.logsDir ? computeLogPaths(run.logsDir, run.runId, step.key) : undefined;
+    run.events.emit("STEP_WORKER_STARTING", `Launching subprocess for "${step.key}".`, { stepKey: step.key });
+    const worker = this.newWorker(limits.maxMemoryMb, true, logs);
+    this.announceLogs(worker, step, logs);
     worker.assign(step, this.active.attemptsOf(step.key), limits, () => this.wake());
+  }
+
+  /** Forkserver: gives a step to a pool worker, idle or (`behind` its current step) busy. */
+  private handTo(worker: StepWorker, step: PlanStep, limits: StepLimits, behind?: string): void {
+    const { run } = this;
+    const message = behind
+      ? `Handing step "${step.key}" to step worker (pid ${worker.pid}); it starts when step "${behind}" ends there.`
+      : `Handing step "${step.key}" to step worker (pid ${worker.pid}).`;
+    run.events.emit("STEP_WORKER_STARTING", message, {
+      stepKey: step.key,
+      data: { pid: worker.pid, reused: worker.stepsRun > 0 || behind !== undefined, ...(behind ? { queuedBehind: behind } : {}) },
+    });
+    this.announceLogs(worker, step, run.logsDir ? computeLogPaths(run.logsDir, run.runId, step.key) : undefined);
+    worker.assign(step, this.active.attemptsOf(step.key), limits, () => this.wake());
+  }
+
+  private announceLogs(worker: StepWorker, step: PlanStep, logs: ComputeLogPaths | undefined): void {
+    if (!logs) return;
+    const { run } = this;
+    run.events.emit("LOGS_CAPTURED", `Started capturing logs for step "${step.key}" (pid: ${worker.pid}).`, {
+      stepKey: step.key,
+      data: logsCapturedData(logs, step.key, run.runId),
+    });
   }
 
   private newWorker(memoryMb: number | undefined, single: boolean, logs?: ComputeLogPaths): StepWorker {
@@ -504,7 +616,7 @@ class MultiprocessExecution {
   // ---- worker events ---------------------------------------------------------------------
 
   private onMessage(worker: StepWorker, m: StepWorkerMessage): void {
-    const { run } = this;
+    const { run, active } = this;
     switch (m.t) {
       case "events":
         worker.forwardEvents(m.events, run.events, true);
@@ -515,8 +627,11 @@ class MultiprocessExecution {
         worker.forwardEvents(m.events, run.events, false);
         worker.finishAssignment();
         worker.stepsRun++;
+        this.lastOpMs.set(a.step.opName, reportedDurationMs(m.events) ?? performance.now() - a.startedAt);
         this.settle(a.step, m.outcome);
-        if (this.forkserver && !worker.retiring && !this.stopping) {
+        if (this.forkserver && worker.startQueued()) {
+          // it went on with its queued step
+        } else if (this.forkserver && !worker.retiring && !this.stopping) {
           const nearLimit = worker.memoryMb !== undefined && m.heapUsed > worker.memoryMb * 1024 * 1024 * HEAP_RECYCLE_SHARE;
           const worn = this.maxStepsPerWorker !== undefined && worker.stepsRun >= this.maxStepsPerWorker;
           if (nearLimit || worn) {
@@ -526,7 +641,16 @@ class MultiprocessExecution {
             }
           } else this.putIdle(worker);
         }
-        this.wake();
+        let launched = 0;
+        try {
+          launched = this.launchReady();
+        } catch (e) {
+          this.fatal ??= e instanceof Error ? e : new Error(String(e));
+        }
+        // The loop need not run after a success that made room for the next step: it would only
+        // find what launchReady just did. A retry (its wait), a pool wait (its poll) or an idle
+        // executor (the run may be over) need it.
+        if (launched === 0 || m.outcome.kind !== "success" || this.fatal || (run.claim && active.readyCount > 0)) this.wake();
         return;
       }
       case "ready":
@@ -539,6 +663,7 @@ class MultiprocessExecution {
           run.events.emit("STEP_FAILURE", message, { stepKey: a.step.key, data: { error: { name: "StepWorkerLoadError", message, source: "FRAMEWORK_ERROR" } } });
           this.settle(a.step, { kind: "failure" });
         } else run.events.engine(message, { level: "ERROR" });
+        this.requeue(worker);
         worker.retiring = true;
         this.removeIdle(worker);
         this.wake();
@@ -578,7 +703,19 @@ class MultiprocessExecution {
     } else if (this.forkserver && !worker.retiring && !this.stopping && code !== 0) {
       this.run.events.engine(`Idle step worker (pid ${worker.pid}) ${signal ? `was killed by signal ${signal}` : `exited with code ${code}`}; it will be replaced when needed.`, { level: "WARNING" });
     }
+    this.requeue(worker);
     this.wake();
+  }
+
+  /** A step handed ahead to a worker that is gone before starting it goes back to the ready queue. */
+  private requeue(worker: StepWorker): void {
+    const q = worker.takeQueued();
+    if (!q) return;
+    this.active.requeue(q.step.key);
+    if (this.stopping) return; // the run is interrupted: the step is reported as not run
+    this.run.events.engine(`Step "${q.step.key}" did not start on step worker (pid ${worker.pid}), which is gone; it goes to another worker.`, {
+      stepKey: q.step.key,
+    });
   }
 
   private settle(step: PlanStep, outcome: StepOutcome): void {

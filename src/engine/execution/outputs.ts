@@ -28,7 +28,7 @@ interface PackReader {
  */
 export class FileOutputStore implements OutputStore {
   private readonly madeDirs = new Set<string>();
-  private readonly packFds = new Map<string, number>();
+  private readonly packFiles = new Map<string, { fd: number; path: string }>();
   private readonly packs = new Map<string, PackReader>();
 
   constructor(private readonly root: string) {}
@@ -42,9 +42,10 @@ export class FileOutputStore implements OutputStore {
     const bytes = Buffer.byteLength(text);
     if (bytes <= PACKED_OUTPUT_MAX_BYTES) {
       const line = JSON.stringify([stepKey, output, text]) + "\n";
-      writeSync(this.packFd(runId), line);
+      const pack = this.packFile(runId);
+      writeSync(pack.fd, line);
       this.packOf(runId).values.set(packKey(stepKey, output), text);
-      return { path: join(this.root, runId, PACK_FILE), bytes };
+      return { path: pack.path, bytes };
     }
     const path = this.pathOf(runId, stepKey, output);
     this.ensureDir(join(this.root, runId), join(this.root, runId, stepKey));
@@ -65,22 +66,23 @@ export class FileOutputStore implements OutputStore {
   }
 
   close(): void {
-    for (const fd of this.packFds.values()) closeSync(fd);
-    this.packFds.clear();
+    for (const { fd } of this.packFiles.values()) closeSync(fd);
+    this.packFiles.clear();
   }
 
-  private packFd(runId: string): number {
-    let fd = this.packFds.get(runId);
-    if (fd === undefined) {
+  private packFile(runId: string): { fd: number; path: string } {
+    let pack = this.packFiles.get(runId);
+    if (pack === undefined) {
       const runDir = join(this.root, runId);
       if (!this.madeDirs.has(runDir)) {
         mkdirSync(runDir, { recursive: true });
         this.madeDirs.add(runDir);
       }
-      fd = openSync(join(runDir, PACK_FILE), "a");
-      this.packFds.set(runId, fd);
+      const path = join(runDir, PACK_FILE);
+      pack = { fd: openSync(path, "a"), path };
+      this.packFiles.set(runId, pack);
     }
-    return fd;
+    return pack;
   }
 
   private packOf(runId: string): PackReader {

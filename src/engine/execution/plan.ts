@@ -227,6 +227,11 @@ export class ReadyQueue<T> {
     return top.item;
   }
 
+  /** The item `pop()` returns next. */
+  peek(): T | undefined {
+    return this.heap[0]?.item;
+  }
+
   /** Sequence number of the item `pop()` returns next. */
   peekSeq(): number {
     return this.heap[0]?.seq ?? -1;

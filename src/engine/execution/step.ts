@@ -24,6 +24,11 @@ export interface StepEnvironment {
   earlierOutputs?: OutputStore;
   /** Called just before the op function runs (a step worker flushes STEP_START there). */
   beforeOp?: () => void;
+  /**
+   * Called when the op returned a promise: the step now waits on the event loop (a step worker
+   * starts sending its events while it runs). A synchronous op ends without this call.
+   */
+  opAwaits?: () => void;
 }
 
 export type StepOutcome =
@@ -52,7 +57,11 @@ export async function runStep(step: PlanStep, runtime: RuntimeStep, previousAtte
   let returned: unknown;
   try {
     env.beforeOp?.();
-    returned = await runtime.op.fn(ctx, ...args);
+    returned = runtime.op.fn(ctx, ...args);
+    if (isThenable(returned)) {
+      env.opAwaits?.();
+      returned = await returned;
+    }
   } catch (e) {
     return handleOpError(step, runtime, previousAttempts, env, e);
   }
@@ -195,6 +204,10 @@ function collectOutputs(step: PlanStep, returned: unknown): [string, unknown][] 
     result.push([o.name, obj[o.name]]);
   }
   return result;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
 }
 
 function typeName(v: unknown): string {

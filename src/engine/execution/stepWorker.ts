@@ -34,7 +34,14 @@ const heapLimited = process.execArgv.some((a) => a.startsWith("--max-old-space-s
 /** How long a step's events may wait to be sent while it runs (they go with its stepDone if it ends first). */
 const LIVE_EVENTS_MS = 20;
 
-const profile = { sends: 0, sendMs: 0, stepMs: 0, stepArrivedAt: 0, threadsAtFirstStep: undefined as Map<number, number> | undefined };
+const profile = {
+  sends: 0,
+  sendMs: 0,
+  stepMs: 0,
+  stepStartedAt: 0,
+  threadsAtFirstStep: undefined as Map<number, number> | undefined,
+  cpuAtFirstStep: undefined as NodeJS.CpuUsage | undefined,
+};
 
 /** CPU milliseconds of each thread of this process (Linux; empty elsewhere). */
 function threadCpuMs(): Map<number, number> {
@@ -57,7 +64,7 @@ function send(message: StepWorkerMessage, then?: () => void): void {
     return;
   }
   const t = PROFILE ? performance.now() : 0;
-  if (PROFILE && message.t === "stepDone") profile.stepMs += t - profile.stepArrivedAt;
+  if (PROFILE && message.t === "stepDone") profile.stepMs += t - profile.stepStartedAt;
   process.send!(message, undefined, {}, then ? () => then() : undefined);
   if (PROFILE) {
     profile.sendMs += performance.now() - t;
@@ -74,10 +81,11 @@ process.on("exit", () => {
     if (tid === process.pid) main += used;
     else background += used;
   }
+  const cpu = process.cpuUsage(profile.cpuAtFirstStep);
   const us = (ms: number) => `${((ms / n) * 1000).toFixed(1)} µs`;
   process.stderr.write(
-    `[step worker ${process.pid}] ${n} sends, ${us(profile.sendMs)} each; step handling ${us(profile.stepMs)} each; ` +
-      `CPU per step from the first step on: main thread ${us(main)}, V8 background threads ${us(background)}\n`,
+    `[step worker ${process.pid}] ${n} sends, ${us(profile.sendMs)} each; a step until its report ${us(profile.stepMs)}; ` +
+      `CPU per step from the first step on: ${us((cpu.user + cpu.system) / 1000)} (10 ms ticks: main thread ${us(main)}, V8 background threads ${us(background)})\n`,
   );
 });
 
@@ -154,10 +162,18 @@ function queryRunWorker(method: "getRunRecords", args: unknown[]): Promise<unkno
   return pendingQueries.ask((id) => send({ t: "query", id, method, args }));
 }
 
+/** `ctx.instance` of every step: questions go to the run worker. */
+const instanceView = {
+  getRunRecords: (filter?: RunsFilter, options?: { limit?: number }) => queryRunWorker("getRunRecords", [filter, options]) as Promise<RunRecord[]>,
+};
+
 async function runOne(ctx: Loaded, step: PlanStep, previousAttempts: number, eager: boolean): Promise<void> {
+  if (PROFILE) profile.stepStartedAt = performance.now();
   const { init } = ctx;
   let pending: WireEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
+  /** The op awaits: events wait at most LIVE_EVENTS_MS before they are sent. */
+  let live = false;
   let done = false;
   const flush = () => {
     if (timer) clearTimeout(timer);
@@ -167,11 +183,14 @@ async function runOne(ctx: Loaded, step: PlanStep, previousAttempts: number, eag
     pending = [];
     send({ t: "events", events });
   };
-  // A step still running after LIVE_EVENTS_MS sends what it has so far; most steps are done before
-  // and report everything in their stepDone message, without a timer firing or an event-loop turn.
+  const armFlush = () => {
+    if (live && !timer && !done && pending.length > 0) timer = setTimeout(flush, LIVE_EVENTS_MS);
+  };
+  // Until the op awaits, nothing could be sent anyway (the event loop is not running): most steps
+  // end first and report everything in their stepDone message, without a timer.
   const events = new RunEvents(init.runId, (e) => {
     pending.push(toWireEvent(e));
-    if (!timer && !done) timer = setTimeout(flush, LIVE_EVENTS_MS);
+    armFlush();
   });
   const runtime = ctx.job.steps.get(step.key);
   const logsDir = init.capture === "js" ? init.logsDir : undefined;
@@ -192,9 +211,13 @@ async function runOne(ctx: Loaded, step: PlanStep, previousAttempts: number, eag
       events,
       outputs: ctx.outputs,
       opsConfig: init.opsConfig,
-      instance: { getRunRecords: (filter?: RunsFilter, options?: { limit?: number }) => queryRunWorker("getRunRecords", [filter, options]) as Promise<RunRecord[]> },
+      instance: instanceView,
       retryMode: init.retryMode,
       beforeOp: eager ? flush : undefined,
+      opAwaits: () => {
+        live = true;
+        armFlush();
+      },
     };
     outcome = await runStep(step, runtime, previousAttempts, env);
   }
@@ -204,7 +227,10 @@ async function runOne(ctx: Loaded, step: PlanStep, previousAttempts: number, eag
   const last = pending;
   pending = [];
   const heapUsed = heapLimited ? process.memoryUsage().heapUsed : 0;
-  await new Promise<void>((resolve) => send({ t: "stepDone", stepKey: step.key, outcome, events: last, heapUsed }, resolve));
+  const report: StepWorkerMessage = { t: "stepDone", stepKey: step.key, outcome, events: last, heapUsed };
+  // A spawned worker exits after its step: only then must the report have left.
+  if (spawned) await new Promise<void>((resolve) => send(report, resolve));
+  else send(report);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,9 +280,9 @@ process.on("message", (command: StepWorkerCommand) => {
     pendingQueries.answer(command);
     return;
   }
-  if (PROFILE && command.t === "step") {
-    profile.stepArrivedAt = performance.now();
-    profile.threadsAtFirstStep ??= threadCpuMs();
+  if (PROFILE && command.t === "step" && !profile.cpuAtFirstStep) {
+    profile.threadsAtFirstStep = threadCpuMs();
+    profile.cpuAtFirstStep = process.cpuUsage();
   }
   queue.push(command);
   void drain();

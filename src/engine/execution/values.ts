@@ -70,6 +70,9 @@ function decode(value: unknown): unknown {
 }
 
 export function serializeValue(value: unknown): string {
+  // Strings, booleans, null and plain numbers are their own JSON (most small outputs).
+  if (typeof value === "string" || typeof value === "boolean" || value === null) return JSON.stringify(value);
+  if (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0)) return JSON.stringify(value);
   return JSON.stringify(encode(value, new Set()));
 }
 
