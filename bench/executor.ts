@@ -8,7 +8,7 @@
 // log capture, and its events (STEP_WORKER_*, LOGS_CAPTURED, STEP_*) validated and delivered to
 // the run's event sink. The sink is in memory here: storing events is the owner's cost (bench/store.ts).
 //
-//   node --import tsx bench/executor.ts [--steps 500] [--latency-steps 50] [--rounds 5] [--fs-rounds 11] [--only forkserver|chain [--profile FILE]]
+//   node --import tsx bench/executor.ts [--steps 500] [--latency-steps 50] [--rounds 5] [--fs-rounds 21] [--only forkserver|chain [--profile FILE]]
 //
 // Prints numbers and ratios; never fails. Targets (issue 3): spawn ≤ 1.3× bare fork per task;
 // forkserver ≤ 3× bare pool per task and ≥ 10× spawn throughput.
@@ -45,7 +45,7 @@ const { values } = parseArgs({
     "latency-steps": { type: "string", default: "50" },
     rounds: { type: "string", default: "5" },
     // Forkserver and bare-pool rounds, alternating (each ratio pairs a round with the pool run next to it).
-    "fs-rounds": { type: "string", default: "11" },
+    "fs-rounds": { type: "string", default: "21" },
     concurrency: { type: "string" },
     // For profiling (with SLUICE_STEP_WORKER_PROFILE=1): "forkserver" = only the forkserver and pool
     // rounds, with the run worker's CPU; "chain" = only the one-at-a-time forkserver and pool rounds.

@@ -226,6 +226,19 @@ describe("executors through the CLI", { concurrency: 4 }, () => {
     }
   });
 
+  it("forkserver: a step goes to a worker that has loaded the job, not to one still loading", async () => {
+    const ws = fresh();
+    writeFileSync(join(ws.dir, "slow-start.yaml"), "execution:\n  config:\n    multiprocess:\n      max_concurrent: 2\n      start_method:\n        forkserver:\n          preload_modules: [./slow_once.cjs]\n");
+    const run = await execute(ws, "many_quick", ["--tag", `out=${outDir(ws)}`], "slow-start.yaml");
+    assert.equal(run.status, "SUCCESS", run.stderr);
+    // One worker loads 600 ms longer than the other: no step waits for it while the other is free.
+    for (let i = 0; i < 40; i++) {
+      const handedAt = stepEvents(run, `q${i}`, ["STEP_WORKER_STARTING"])[0].timestamp;
+      const startedAt = stepEvents(run, `q${i}`, ["STEP_START"])[0].timestamp;
+      assert.ok(startedAt - handedAt < 300, `q${i} waited ${startedAt - handedAt} ms between its hand-off and its start`);
+    }
+  });
+
   it("forkserver: a step handed ahead to a worker that dies before starting it runs on another worker", async () => {
     const ws = fresh();
     const dir = outDir(ws);

@@ -407,7 +407,7 @@ class MultiprocessExecution {
         const launched = this.launchReady();
         const busy = this.busyCount();
         if (busy === 0 && (this.stopping || active.isComplete)) break;
-        if (busy === 0 && launched === 0 && !active.hasWaitingRetries && active.readyCount > 0 && !run.claim) {
+        if (busy === 0 && launched === 0 && !active.hasWaitingRetries && active.readyCount > 0 && !run.claim && this.loadingIdleCount() === 0) {
           throw new Error(
             `Steps can never start: ${active.readyCount} step(s) are ready but held back by tag_concurrency_limits while nothing is running (a limit of 0?).`,
           );
@@ -441,7 +441,11 @@ class MultiprocessExecution {
     const { active, run } = this;
     reportSkipsAndAbandons(active, run);
     if (this.stopping) return 0;
-    const room = this.maxConcurrent - this.busyCount();
+    // Forkserver: an idle worker still loading the job gets no step; the step goes to the first
+    // worker ready for it (handed to a loading worker, it would wait for that load even with another
+    // worker free). Its "ready" calls this again.
+    const loading = this.forkserver ? this.loadingIdleCount() : 0;
+    const room = this.maxConcurrent - this.busyCount() - loading;
     let launched = 0;
     if (room > 0) {
       for (const step of active.getStepsToExecute(room, run.onBlocked)) {
@@ -449,13 +453,14 @@ class MultiprocessExecution {
         launched++;
       }
     }
-    if (this.handAheadAllowed && active.readyCount > 0 && this.busyCount() >= this.maxConcurrent) launched += this.handAhead();
+    // No worker ready and free: a busy one may take the next quick step (handAhead).
+    if (this.handAheadAllowed && active.readyCount > 0 && this.busyCount() + loading >= this.maxConcurrent) launched += this.handAhead();
     reportSkipsAndAbandons(active, run);
     return launched;
   }
 
   /**
-   * Forkserver with every worker busy: hands a ready step to a busy worker, which starts it the
+   * Forkserver with every worker busy or loading: hands a ready step to a busy worker, which starts it the
    * moment its current step ends. The worker then never waits for the run worker between steps, and
    * the hand-off reaches a process that is running rather than asleep, which is most of the cost
    * of a step of a few microseconds. Only where it cannot change which step starts next or when:
@@ -590,11 +595,21 @@ class MultiprocessExecution {
     return mb === undefined ? "" : String(mb);
   }
 
+  /** An idle worker of that memory size, one that has loaded the job if there is one. */
   private takeIdle(memoryMb: number | undefined): StepWorker | undefined {
     const list = this.idle.get(this.memoryKey(memoryMb));
-    const w = list?.shift();
-    if (list && list.length === 0) this.idle.delete(this.memoryKey(memoryMb));
+    if (!list) return undefined;
+    const i = list.findIndex((w) => w.ready);
+    const [w] = list.splice(i >= 0 ? i : 0, 1);
+    if (list.length === 0) this.idle.delete(this.memoryKey(memoryMb));
     return w;
+  }
+
+  /** Idle forkserver workers still loading the job: steps wait for a loaded worker rather than queue behind a load. */
+  private loadingIdleCount(): number {
+    let n = 0;
+    for (const list of this.idle.values()) for (const w of list) if (!w.ready) n++;
+    return n;
   }
 
   private putIdle(worker: StepWorker): void {
@@ -655,6 +670,12 @@ class MultiprocessExecution {
       }
       case "ready":
         worker.ready = true;
+        try {
+          this.launchReady();
+        } catch (e) {
+          this.fatal ??= e instanceof Error ? e : new Error(String(e));
+        }
+        this.wake();
         return;
       case "loadFailed": {
         const a = worker.finishAssignment();
