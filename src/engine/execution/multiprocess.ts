@@ -46,10 +46,15 @@ const STARTUP_GRACE_SECONDS = 10;
 /** A forkserver worker whose heap is above this share of its limit after a step is replaced. */
 const HEAP_RECYCLE_SHARE = 0.8;
 /**
- * A busy forkserver worker is handed its next step ahead of time only behind a step whose op took
- * less than this the last time it ran in this run (see MultiprocessExecution.handAhead).
+ * A busy forkserver worker is handed steps ahead of time only behind steps whose ops took less
+ * than this the last time they ran in this run (see MultiprocessExecution.handAhead).
  */
 const HAND_AHEAD_MAX_OP_MS = 2;
+/**
+ * At most this many steps wait in a forkserver worker behind the one it runs: enough that it
+ * goes on with its next step while the run worker takes in its report (one was not, measured).
+ */
+const HAND_AHEAD_STEPS = 3;
 
 /** Extra Node.js flags for step workers, for debugging and profiling (e.g. "--cpu-prof --inspect"). */
 const EXTRA_EXEC_ARGV = (process.env.SLUICE_STEP_WORKER_EXEC_ARGV ?? "").split(/\s+/).filter(Boolean);
@@ -77,8 +82,8 @@ class StepWorker {
   readonly child: ChildProcess;
   readonly pid: number;
   current: Assignment | undefined;
-  /** Forkserver: the step handed over ahead of time; the worker starts it when `current` ends. */
-  queued: Assignment | undefined;
+  /** Forkserver: steps handed over ahead of time, in the order the worker starts them after `current`. */
+  readonly queued: Assignment[] = [];
   killReason: KillReason | undefined;
   stepsRun = 0;
   retiring = false;
@@ -156,8 +161,8 @@ class StepWorker {
   assign(step: PlanStep, previousAttempts: number, limits: StepLimits, onTimeout: () => void): void {
     const assignment: Assignment = { step, limits, startedAt: performance.now(), onTimeout };
     if (this.current) {
-      // Handed ahead (never with a time limit): it starts when the current step ends.
-      this.queued = assignment;
+      // Handed ahead (never with a time limit): it starts when the steps before it end.
+      this.queued.push(assignment);
     } else {
       this.current = assignment;
       this.stderrBuffer = "";
@@ -209,22 +214,19 @@ class StepWorker {
     return a;
   }
 
-  /** After a stepDone: the queued step, which the worker starts next, becomes current. */
+  /** After a stepDone: the first queued step, which the worker starts next, becomes current. */
   startQueued(): boolean {
-    const q = this.queued;
+    const q = this.queued.shift();
     if (!q) return false;
-    this.queued = undefined;
     q.startedAt = performance.now();
     this.current = q;
     this.stderrBuffer = "";
     return true;
   }
 
-  /** The queued step, which will not run here (the worker died or failed to load first). */
-  takeQueued(): Assignment | undefined {
-    const q = this.queued;
-    this.queued = undefined;
-    return q;
+  /** The queued steps, which will not run here (the worker died or failed to load first). */
+  takeQueued(): Assignment[] {
+    return this.queued.splice(0);
   }
 
   stderrTail(): string {
@@ -460,40 +462,44 @@ class MultiprocessExecution {
   }
 
   /**
-   * Forkserver with every worker busy or loading: hands a ready step to a busy worker, which starts it the
-   * moment its current step ends. The worker then never waits for the run worker between steps, and
-   * the hand-off reaches a process that is running rather than asleep, which is most of the cost
-   * of a step of a few microseconds. Only where it cannot change which step starts next or when:
+   * Forkserver with every worker busy or loading: hands ready steps to busy workers (up to
+   * HAND_AHEAD_STEPS each), which start them as soon as the steps before them end. A worker then
+   * goes on without waiting for the run worker between steps, and a hand-off reaches a process that
+   * is running rather than asleep: waking a process is most of the cost of a step of a few
+   * microseconds. Only where it cannot change which step starts next, or much when:
    * - all steps of the plan have one priority, and there are no tag limits and no pools (the step
    *   at the head of the ready queue is the one the next free worker would take);
-   * - the worker's current step is of an op whose last step in this run took under
+   * - the steps before it in that worker are of ops whose last step in this run took under
    *   HAND_AHEAD_MAX_OP_MS (a step does not wait behind a long one while another worker frees up);
    * - the worker has loaded the job (a step does not wait behind another for a worker still starting);
    * - the step has no time or memory limit, the worker no heap limit, and the worker's
-   *   max_steps_per_worker leaves room for both steps.
-   * A queued step whose worker dies before starting it is ready again (requeue).
+   *   max_steps_per_worker leaves room for all its steps.
+   * Queued steps whose worker dies before starting them are ready again, in their old places (requeue).
    */
   private handAhead(): number {
     const { active } = this;
     let handed = 0;
-    for (const worker of this.workers) {
-      const next = active.peekReady();
-      if (!next) break;
-      const current = worker.current;
-      if (!current || !worker.ready || worker.queued || worker.retiring || worker.exited || worker.memoryMb !== undefined) continue;
-      if (this.maxStepsPerWorker !== undefined && worker.stepsRun + 2 > this.maxStepsPerWorker) continue;
-      const lastMs = this.lastOpMs.get(current.step.opName);
-      if (lastMs === undefined || lastMs >= HAND_AHEAD_MAX_OP_MS) continue;
-      let limits: StepLimits;
-      try {
-        limits = stepLimits(next, this.run.env.runTags);
-      } catch {
-        break; // launch() reports it when a worker is free
+    // Breadth first: every worker gets one step ahead before any gets a second.
+    for (let depth = 0; depth < HAND_AHEAD_STEPS; depth++) {
+      for (const worker of this.workers) {
+        const next = active.peekReady();
+        if (!next) return handed;
+        const current = worker.current;
+        if (!current || !worker.ready || worker.queued.length !== depth || worker.retiring || worker.exited || worker.memoryMb !== undefined) continue;
+        if (this.maxStepsPerWorker !== undefined && worker.stepsRun + 2 + depth > this.maxStepsPerWorker) continue;
+        if (![current, ...worker.queued].every((a) => (this.lastOpMs.get(a.step.opName) ?? Infinity) < HAND_AHEAD_MAX_OP_MS)) continue;
+        let limits: StepLimits;
+        try {
+          limits = stepLimits(next, this.run.env.runTags);
+        } catch {
+          return handed; // launch() reports the bad tag when a worker is free
+        }
+        if (limits.maxMemoryMb !== undefined || limits.timeoutSeconds !== undefined) return handed;
+        const behind = depth > 0 ? worker.queued[depth - 1] : current;
+        const [step] = active.getStepsToExecute(1);
+        this.handTo(worker, step, limits, behind.step.key);
+        handed++;
       }
-      if (limits.maxMemoryMb !== undefined || limits.timeoutSeconds !== undefined) break;
-      const [step] = active.getStepsToExecute(1);
-      this.handTo(worker, step, limits, current.step.key);
-      handed++;
     }
     return handed;
   }
@@ -730,13 +736,13 @@ class MultiprocessExecution {
 
   /** A step handed ahead to a worker that is gone before starting it goes back to the ready queue. */
   private requeue(worker: StepWorker): void {
-    const q = worker.takeQueued();
-    if (!q) return;
-    this.active.requeue(q.step.key);
-    if (this.stopping) return; // the run is interrupted: the step is reported as not run
-    this.run.events.engine(`Step "${q.step.key}" did not start on step worker (pid ${worker.pid}), which is gone; it goes to another worker.`, {
-      stepKey: q.step.key,
-    });
+    for (const q of worker.takeQueued()) {
+      this.active.requeue(q.step.key);
+      if (this.stopping) continue; // the run is interrupted: the step is reported as not run
+      this.run.events.engine(`Step "${q.step.key}" did not start on step worker (pid ${worker.pid}), which is gone; it goes to another worker.`, {
+        stepKey: q.step.key,
+      });
+    }
   }
 
   private settle(step: PlanStep, outcome: StepOutcome): void {
