@@ -13,18 +13,23 @@
 // Prints numbers and ratios; never fails. Targets (issue 3): spawn ≤ 1.3× bare fork per task;
 // forkserver ≤ 3× bare pool per task and ≥ 10× spawn throughput.
 //
-// Measured (2 cores shared with other jobs, load average 3–12, Node 20.20; ratios move with the load):
-//   spawn per task / bare fork per task      1.18× (CPU 1.18×)   [1.19–1.30× in other runs]
-//   forkserver per task / bare pool per task 4.83× (152 µs vs 31 µs); `--only forkserver --rounds 9`
-//                                            medians 3.5–5.4× (88–156 µs vs 22–33 µs): NOT met
-//   forkserver throughput / spawn throughput 374× (6,579 vs 18 steps/s)
-// Where a forkserver step's time goes (SLUICE_STEP_WORKER_PROFILE=1): a 500-step run gives each
-// worker ~250 steps of cold code; its main thread spends ~75–160 µs of CPU per step (~35–80 µs
-// running the step, ~30–60 µs sending its report) and the run worker ~60–100 µs; with 3 processes
-// on 2 cores that CPU, not IPC latency, is the bound. Over 2,000+ steps per worker V8's background
-// TurboFan compiles add ~55 µs of CPU per step (none with --no-opt, which is not an option: it
-// would slow users' ops). Handing a busy worker its next step ahead of time was tried and did not
-// help (CPU-bound); it was not kept.
+// The forkserver figure is the median of --fs-rounds (21) rounds, each against the bare pool run just
+// before it, each measured from the moment every pool worker has started its first step (the pool's
+// clock starts once its children are ready; forkserver workers load the job as the run starts, and
+// one may be ready tens of milliseconds after another). A round in which fewer than half the steps
+// ran on the whole pool measured start-up, not dispatch: it is reported and run again.
+//
+// Measured (2 cores, a noisy shared VM, Node 20.20; three full runs on 2026-11-22):
+//   spawn per task / bare fork per task      1.17–1.24× (CPU 1.18–1.25×)
+//   forkserver per task / bare pool per task 1.73–2.18× (49–88 µs vs 24–35 µs); `--only forkserver`
+//                                            1.68–2.10× over eight runs
+//   forkserver throughput / spawn throughput 718–981×
+// What made forkserver steps cheaper (from 3.9–4.4× measured the same way before): a busy worker is
+// handed up to three quick steps ahead (docs/executors.md, "Hand-ahead"), so hand-offs reach a
+// running process and it seldom waits between steps: waking a sleeping process costs this VM about
+// 25 µs of the sender's CPU, more than a no-op step; the run worker launches the next step straight
+// from a step's report; synchronous ops arm no live-events timer; small allocations and path joins
+// were cut from the per-step path.
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
