@@ -25,6 +25,8 @@ let workspace: string;
 const t0 = Date.now();
 
 /** The job file of these tests: a slow job (its load step prints a line a second), two assets, a failing job. */
+// slow_job's load step takes about 8 s: long enough for the tests to open its log and its run
+// detail while it runs, even on a busy machine.
 const PIPELINE = `import { asset, job, op } from "sluice";
 
 const extract = op(function extract() {
@@ -33,9 +35,9 @@ const extract = op(function extract() {
 });
 
 const load = op({ name: "load", pool: "warehouse" }, async (ctx, rows: number[]) => {
-  for (let i = 1; i <= 4; i++) {
-    console.log(\`loaded batch \${i} of 4\`);
-    await new Promise((r) => setTimeout(r, 800));
+  for (let i = 1; i <= 8; i++) {
+    console.log(\`loaded batch \${i} of 8\`);
+    await new Promise((r) => setTimeout(r, 1000));
   }
   ctx.log.info(\`loaded \${rows.length} rows\`);
   return rows.length;
@@ -113,8 +115,9 @@ function panelFrame(): FrameLocator {
 
 /**
  * Right-click a Runs view row, choose "Open Run Detail" (keyboard: the menu ignores a too-quick
- * mouse click). The view refreshes live while runs progress, and a refresh closes an open context
- * menu, so this tries again a few times.
+ * mouse click), and wait for the panel's run detail. The view refreshes live while runs progress,
+ * and a refresh closes an open context menu: Enter then reaches the row itself (which opens the
+ * run's log) and no panel shows, so this tries again a few times.
  */
 async function openRunDetailFromRow(row: Locator): Promise<void> {
   const item = page.locator(".monaco-menu .action-item", { hasText: "Open Run Detail" });
@@ -126,6 +129,7 @@ async function openRunDetailFromRow(row: Locator): Promise<void> {
       await page.waitForTimeout(150);
       await page.keyboard.press("Enter");
       await page.locator(".monaco-menu").waitFor({ state: "hidden", timeout: 5_000 });
+      await panelFrame().locator(".tl-row.tl-head").waitFor({ timeout: 15_000 });
       return;
     } catch (e) {
       if (attempt >= 5) throw e;
