@@ -64,6 +64,8 @@ const LATENCY_STEPS = Number(values["latency-steps"]);
 const ROUNDS = Number(values.rounds);
 const FS_ROUNDS = Number(values["fs-rounds"]);
 const CONCURRENCY = Number(values.concurrency ?? availableParallelism());
+if (values.only !== undefined && values.only !== "forkserver" && values.only !== "chain") throw new Error(`--only takes forkserver or chain, not "${values.only}"`);
+if (values.profile !== undefined && values.only !== "forkserver") throw new Error("--profile goes with --only forkserver");
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -218,27 +220,6 @@ async function runExecutor(ws: Workspace, jobName: string, steps: number, startM
   // Taken after the run rather than at each STEP_SUCCESS (which would cost the run worker a system
   // call per step): it includes the pool's shutdown, two messages.
   const cpuAtEnd = process.cpuUsage();
-  if (process.env.TIMELINE && steps >= 100) {
-    const T = (globalThis as any).__T as any[];
-    const byPid = new Map<number, any[]>();
-    for (const e of T) (byPid.get(e.pid) ?? byPid.set(e.pid, []).get(e.pid)!).push(e);
-    const acc = { hopUp: [] as number[], run: [] as number[], hopDown: [] as number[], work: [] as number[] };
-    for (const list of byPid.values()) {
-      let lastPost: bigint | undefined;
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (e.post !== undefined) { lastPost = e.post; continue; }
-        if (lastPost !== undefined) acc.hopDown.push(Number(e.arrived - lastPost) / 1000);
-        acc.work.push(Number(e.sent - e.arrived) / 1000);
-        acc.hopUp.push(Number(e.recv - e.sent) / 1000);
-        const next = list[i + 1];
-        if (next?.post !== undefined) acc.run.push(Number(next.post - e.recv) / 1000);
-      }
-    }
-    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1].toFixed(1);
-    console.log(`lane µs mean/median: step worker ${mean(acc.work)}/${med(acc.work)}, hop up ${mean(acc.hopUp)}/${med(acc.hopUp)}, run worker ${mean(acc.run)}/${med(acc.run)}, hop down ${mean(acc.hopDown)}/${med(acc.hopDown)}`);
-  }
   if (outcome.status !== "SUCCESS") {
     const failure = events.find((e) => e.type === "STEP_FAILURE" || e.type === "RUN_FAILURE");
     throw new Error(`bench run failed: ${failure?.message}`);
@@ -324,10 +305,7 @@ async function measured<T>(body: () => Promise<T>): Promise<{ value: T; cpu: num
   return { value, cpu: b.self - a.self + (b.children - a.children) };
 }
 
-/**
- * A CPU profile of this process covering only the stretches between resume() and pause(): the
- * inspector's profiler cannot pause, so samples outside them are dropped when saving.
- */
+/** A CPU profile of this process from now until save() (around the forkserver rounds only). */
 async function startProfiler() {
   const { Session } = await import("node:inspector/promises");
   const session = new Session();
@@ -335,29 +313,10 @@ async function startProfiler() {
   await session.post("Profiler.setSamplingInterval", { interval: 100 });
   await session.post("Profiler.enable");
   await session.post("Profiler.start");
-  const spans: [number, number][] = [];
-  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
   return {
-    async resume() {
-      spans.push([nowUs(), Infinity]);
-    },
-    async pause() {
-      spans[spans.length - 1][1] = nowUs();
-    },
     async save(file: string) {
-      const { profile } = (await session.post("Profiler.stop")) as { profile: { startTime: number; samples: number[]; timeDeltas: number[] } };
-      // Keep only samples inside a span; their deltas are re-based so the dropped time vanishes.
-      let t = profile.startTime;
-      const samples: number[] = [];
-      const deltas: number[] = [];
-      profile.samples.forEach((id, i) => {
-        t += profile.timeDeltas[i];
-        if (spans.some(([a, b]) => t >= a && t <= b)) {
-          samples.push(id);
-          deltas.push(profile.timeDeltas[i]);
-        }
-      });
-      writeFileSync(file, JSON.stringify({ ...profile, samples, timeDeltas: deltas }));
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
     },
   };
@@ -392,17 +351,15 @@ async function main(): Promise<void> {
     }
     if (values.only === "forkserver") {
       await runExecutor(ws, "wide", Math.min(8, STEPS), "forkserver", CONCURRENCY);
-      const profiler = values.profile ? await startProfiler() : undefined;
-      await profiler?.resume();
+      const profiler = values.profile !== undefined ? await startProfiler() : undefined;
       const result = await forkserverVsPool(ws, script, FS_ROUNDS, (pool, fs) =>
         console.log(
           `pool ${fmt(pool / STEPS)}/task   forkserver ${fmt(fs.window / STEPS)}/step, ratio ${(fs.window / pool).toFixed(2)}×   ` +
             `(workers' start skew ${fs.skew} ms; run worker CPU from the first step on: ${fmt(fs.windowCpu / STEPS)} per step)`,
         ),
       );
-      await profiler?.pause();
       console.log(`median: pool ${fmt(median(result.pools) / STEPS)}/task, forkserver ${fmt(median(result.runs.map((m) => m.window)) / STEPS)}/step, ratio ${result.ratio.toFixed(2)}×`);
-      if (profiler && values.profile) await profiler.save(values.profile);
+      if (profiler) await profiler.save(values.profile!);
       return;
     }
 

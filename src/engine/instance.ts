@@ -14,7 +14,7 @@ import { FileOutputStore } from "./execution/outputs";
 import { buildPlan, PlanError, type ExecutionPlan } from "./execution/plan";
 import { fromFailureStepKeys, lineage, reexecutionTags, ReexecutionError, type ReexecuteRequest } from "./execution/reexecution";
 import type { ResolvedExecutor } from "./execution/run";
-import { InstanceOwner, OwnerInputError, type CancelResult, type FreeResult } from "./launcher/owner";
+import { InstanceOwner, OwnerInputError, type CancelResult, type FreeResult, type SubmitInput } from "./launcher/owner";
 import { acquireOwnership, readOwner, ownerAlive, type Ownership } from "./ownership";
 import { discoverJobFiles } from "./definitions/discover";
 import { PoolStore, type PoolInfo } from "./pools/poolStore";
@@ -99,7 +99,7 @@ export class Instance implements OwnerApi {
     readonly home: string,
     readonly store: Store,
     private readonly ownership: Ownership | undefined,
-    private readonly options: InstanceOptions,
+    options: InstanceOptions,
   ) {
     this.codeLocation = new CodeLocation(workspace, home, { importTimeoutMs: options.importTimeoutMs });
     this.outputs = new FileOutputStore(join(home, "storage"));
@@ -334,13 +334,13 @@ export class Instance implements OwnerApi {
    * A run tagged `sluice/run_immediately: "true"` (job tags or launch tags) skips the queue and starts now.
    */
   async launch(request: LaunchRequest): Promise<LaunchResult> {
-    const owner = this.requireOwner();
+    this.requireOwner();
     const prepared = await this.prepare(request);
     const defs = await this.definitions();
     return this.submitPrepared(this.submitInput(prepared, defs));
   }
 
-  private submitPrepared(input: ReturnType<Instance["submitInput"]> & { parentRunId?: string; rootRunId?: string }): LaunchResult {
+  private submitPrepared(input: SubmitInput): LaunchResult {
     const owner = this.requireOwner();
     const run = runsImmediately(input.tags) ? owner.submitNow(input) : owner.submit(input);
     return { run, daemonRunning: owner.daemonsRunning, owner: { pid: process.pid, role: this.ownership!.info.role } };
@@ -407,7 +407,7 @@ export class Instance implements OwnerApi {
   }
 
   async freeConcurrencySlots(runId: string): Promise<FreeResult> {
-    const id = this.store.getRun(runId)?.runId ?? this.findRunByPrefix(runId)?.runId ?? runId;
+    const id = this.store.getRun(runId)?.runId ?? findRunByPrefix(this.store, runId)?.runId ?? runId;
     return this.asInput(() => this.requireOwner().freeConcurrencySlots(id));
   }
 
@@ -491,22 +491,27 @@ export class Instance implements OwnerApi {
   }
 
   run(runId: string): RunRecord {
-    const run = this.store.getRun(runId) ?? this.findRunByPrefix(runId);
-    if (!run) throw new InputError(`No run with id "${runId}".`);
-    return run;
+    return findRun(this.store, runId);
   }
 
   events(runId: string, query?: EventsQuery): StoredEvent[] {
     return this.store.getEvents(this.run(runId).runId, query);
   }
+}
 
-  private findRunByPrefix(prefix: string): RunRecord | undefined {
-    if (prefix.length < 4) return undefined;
-    // Asks SQLite for the few ids that match instead of reading every run record.
-    const matches = this.store
-      .all<{ run_id: string }>("SELECT run_id FROM runs WHERE substr(run_id, 1, ?) = ? ORDER BY storage_id DESC LIMIT 6", [prefix.length, prefix])
-      .map((r) => r.run_id);
-    if (matches.length > 1) throw new InputError(`Run id prefix "${prefix}" is ambiguous: ${matches.slice(0, 5).join(", ")}...`);
-    return matches.length === 1 ? this.store.getRun(matches[0]) : undefined;
-  }
+/** The run with that id, or with that id prefix (4 characters or more); an InputError otherwise. */
+export function findRun(store: Store, idOrPrefix: string): RunRecord {
+  const run = store.getRun(idOrPrefix) ?? findRunByPrefix(store, idOrPrefix);
+  if (!run) throw new InputError(`No run with id "${idOrPrefix}".`);
+  return run;
+}
+
+function findRunByPrefix(store: Store, prefix: string): RunRecord | undefined {
+  if (prefix.length < 4) return undefined;
+  // Asks SQLite for the few ids that match instead of reading every run record.
+  const matches = store
+    .all<{ run_id: string }>("SELECT run_id FROM runs WHERE substr(run_id, 1, ?) = ? ORDER BY storage_id DESC LIMIT 6", [prefix.length, prefix])
+    .map((r) => r.run_id);
+  if (matches.length > 1) throw new InputError(`Run id prefix "${prefix}" is ambiguous: ${matches.slice(0, 5).join(", ")}...`);
+  return matches.length === 1 ? store.getRun(matches[0]) : undefined;
 }

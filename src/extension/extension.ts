@@ -8,8 +8,8 @@ import { version as vscodeVersion, type Event, type ExtensionContext } from "vsc
 import { registerLogChannel, traceDebug, traceError, traceInfo, traceTrace, traceWarn } from "./common/log";
 import { createLogOutputChannel, createTreeView, showInformationMessage, showTextDocument } from "./common/windowApis";
 import { RunMessages } from "./common/localize";
-import { getWorkspaceFolders, isWorkspaceTrusted } from "./common/workspaceApis";
-import { onDidCloseDocument, openTextDocument, registerDocumentLinkProvider, registerTextDocumentContentProvider, setTextDocumentLanguage } from "./common/documentApis";
+import { getWorkspaceFolders, isWorkspaceTrusted, onDidCloseTextDocument } from "./common/workspaceApis";
+import { openTextDocument, registerDocumentLinkProvider, registerTextDocumentContentProvider, setTextDocumentLanguage } from "./common/documentApis";
 import { DefinitionCodeLensProvider, JOB_FILE_SELECTOR } from "./codelens/definitionLenses";
 import { registerCommands } from "./commands/register";
 import { registerCodeLensProvider } from "./common/languageApis";
@@ -86,7 +86,7 @@ export function activate(context: ExtensionContext): SluiceExtensionApi {
     logs,
     registerTextDocumentContentProvider(RUN_LOG_SCHEME, logs),
     registerDocumentLinkProvider({ scheme: RUN_LOG_SCHEME }, logs),
-    onDidCloseDocument((d) => logs.forget(d)),
+    onDidCloseTextDocument((d) => logs.forget(d)),
     new LoadErrorNotifier(engineHost.onDefinitions, workspaceRoot),
   );
 

@@ -13,20 +13,10 @@ import { loadErrorCode, loadErrorRange } from "../../src/extension/diagnostics/j
 import { checkJsonSchema, describeJsonSchema, yamlScalar } from "../../src/engine/config/jsonSchemaCheck";
 import { jobNameOfRunConfigFile, validateRunConfigText } from "../../src/extension/diagnostics/runConfig";
 import type { JobSnapshot, LoadError } from "../../src/engine/definitions/snapshot";
-import { helloJob, MULTI_THREE_SCHEMA, snapshotOf } from "./helpers/diagnosticsFixtures";
+import { BROKEN_SLUICE_YAML, helloJob, MULTI_THREE_SCHEMA, snapshotOf } from "./helpers/diagnosticsFixtures";
 
 // ---------------------------------------------------------------------------------------------
 // fixtures
-
-const BROKEN_SLUICE_YAML = `# instance settings
-concurrency:
-  runs:
-    max_concurrent_runs: -2
-  pools:
-    granularity: opp
-run_monitorin:
-  enabled: true
-`;
 
 const BROKEN_RUN_CONFIG = `execution:
   config:
@@ -117,6 +107,7 @@ describe("DiagnosticsController", () => {
     assert.deepEqual(rows(collection, file), []);
     vscode.changeDocument(doc, "concurrency:\n  pools:\n    granularity: nope\n");
     vscode.changeDocument(doc, "concurrency:\n  pools:\n    granularity: nope\n    default_limit: 5000\n");
+    await new Promise((r) => setTimeout(r, 60)); // time enough for validation that does not wait for the pause
     assert.deepEqual(rows(collection, file), [], "not before the pause");
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(rows(collection, file), [[2, 17, 2, 21, "invalid-value", E], [3, 19, 3, 23, "invalid-value", E]]);

@@ -1,4 +1,5 @@
-// The engine-backed adapter logic against the stubbed `vscode` module (only `vscode` is stubbed):
+// The engine-backed adapter logic against the stubbed `vscode` module, with a FakeEngine behind the
+// SluiceEngine port (the real engine behind that port: workerEngine.test.ts, exthost/engine.suite.ts):
 // run log documents (text, live updates, links to the job file), Run op selection (validation as
 // you type with the engine's parser, launch), "Run with <file>" lenses, load-error notifications,
 // the engine host's failure/restart and definitions hook, revealing a launched run, the schedules

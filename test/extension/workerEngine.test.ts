@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { EngineCallError, WorkerEngine } from "../../src/extension/engine/workerEngine";
 import type { RunSummary } from "../../src/extension/engine/port";
 import { makeWorkspace, type Workspace } from "../helpers/workspace";
-import { startDev } from "../fixtures/queue/helpers";
+import { startDev, waitFor } from "../fixtures/queue/helpers";
 import { ensureBuilt } from "./helpers/build";
 import { ROOT } from "./helpers/paths";
 
@@ -40,22 +40,9 @@ export const raw = asset({ name: "raw" }, async () => [1, 2]);
 export const clean = asset({ name: "clean", deps: [raw] }, async (ctx, { raw }) => raw.length);
 `;
 
-function until<T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      let v: T | undefined;
-      try {
-        v = fn();
-      } catch (e) {
-        return reject(e);
-      }
-      if (v !== undefined && v !== false) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
+/** Waits up to `ms` for `fn` to give a truthy value, polling every 25 ms. */
+function until<T>(what: string, fn: () => T | undefined | false, ms = 30_000): Promise<T> {
+  return waitFor(what, fn, ms, 25);
 }
 
 const finished = (engine: WorkerEngine, runId: string): Promise<RunSummary> =>

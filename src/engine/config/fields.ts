@@ -2,7 +2,6 @@
 // that says what it accepts ("must be -1 (unlimited) or >= 0"), so that an error message, a hover
 // and a completion all come from the same place. Field infos live in a zod registry.
 import { z } from "zod";
-import { show } from "./text";
 
 export { show, suggest } from "./text";
 
@@ -25,8 +24,6 @@ function withInfo<T extends z.ZodType>(schema: T, info: FieldInfo): T {
   fieldInfo.add(schema, info);
   return schema;
 }
-
-/** Renders a value for "got X". */
 
 export function int(o: { min?: number; max?: number; expect?: string; message?: (v: unknown) => string } = {}) {
   let s = z.number().int();

@@ -44,7 +44,7 @@ function typeMatches(expected: string, actual: string): boolean {
 }
 
 /** A scalar as messages show it: strings bare, others as JSON. */
-export function scalarText(v: unknown): string {
+function scalarText(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
@@ -100,7 +100,7 @@ function merged(schema: unknown, root: unknown): Json | undefined {
 }
 
 /** "an integer between 1 and 10", "a string", "one of 'a', 'b'", "a map", ... */
-export function describeType(schema: unknown, root: unknown = schema): string {
+function describeType(schema: unknown, root: unknown = schema): string {
   const s = merged(schema, root);
   if (!s) return "any value";
   if (Array.isArray(s.enum)) return `one of ${s.enum.map((e) => `'${scalarText(e)}'`).join(", ")}`;
@@ -296,7 +296,7 @@ function childOf(schema: unknown, seg: string | number, root: unknown): Json | u
   return isObject(s.additionalProperties) ? deref(s.additionalProperties, root) : undefined;
 }
 
-export function jsonSchemaAt(schema: unknown, path: SchemaPath): Json | undefined {
+function jsonSchemaAt(schema: unknown, path: SchemaPath): Json | undefined {
   let s: Json | undefined = deref(schema, schema);
   for (const seg of path) {
     if (!s) return undefined;

@@ -1,5 +1,6 @@
 // Words for values and names in messages. No zod here, so bundles that only format or suggest stay small.
 
+/** Renders a value for "got X". */
 export function show(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "an empty value";

@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-const IGNORED_DIRS = new Set(["node_modules", ".git", ".sluice"]);
-const JOB_FILE = /\.(?:ts|js|mts|mjs)$/;
+/** Folders no scan or watch of the workspace enters. */
+export const IGNORED_DIRS: ReadonlySet<string> = new Set(["node_modules", ".git", ".sluice"]);
+/** Names a job file may have (it must also import "sluice"; `.d.ts` files never are). */
+export const JOB_FILE_RE = /\.(?:ts|js|mts|mjs)$/;
 const IMPORTS_SLUICE = /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|\bimport\s+)["']sluice["']/;
 const MAX_JOB_FILE_BYTES = 2 * 1024 * 1024;
 
@@ -20,7 +22,7 @@ export function discoverJobFiles(workspace: string): string[] {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (!IGNORED_DIRS.has(entry.name)) walk(path);
-      } else if (entry.isFile() && JOB_FILE.test(entry.name) && !entry.name.endsWith(".d.ts") && isJobFile(path)) {
+      } else if (entry.isFile() && JOB_FILE_RE.test(entry.name) && !entry.name.endsWith(".d.ts") && isJobFile(path)) {
         found.push(path);
       }
     }

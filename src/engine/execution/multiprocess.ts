@@ -214,6 +214,22 @@ class StepWorker {
     return a;
   }
 
+  /** The assignment a stepDone reports on, with the step's last events passed on; undefined for another step. */
+  takeDone(m: Extract<StepWorkerMessage, { t: "stepDone" }>, to: RunEvents): Assignment | undefined {
+    if (this.current?.step.key !== m.stepKey) return undefined;
+    this.forwardEvents(m.events, to, false);
+    return this.finishAssignment();
+  }
+
+  /** Answers a step's `ctx.instance` question from the run's instance view. */
+  answerQuery(m: Extract<StepWorkerMessage, { t: "query" }>, instance: ExecutorRun["env"]["instance"]): void {
+    const [filter, options] = m.args as Parameters<ExecutorRun["env"]["instance"]["getRunRecords"]>;
+    instance.getRunRecords(filter, options).then(
+      (result) => this.post({ t: "queryResult", id: m.id, result }),
+      (e: unknown) => this.post({ t: "queryResult", id: m.id, error: e instanceof Error ? e.message : String(e) }),
+    );
+  }
+
   /** After a stepDone: the first queued step, which the worker starts next, becomes current. */
   startQueued(): boolean {
     const q = this.queued.shift();
@@ -273,6 +289,23 @@ function reportedDurationMs(events: WireEvent[]): number | undefined {
     if (typeof ms === "number") return ms;
   }
   return undefined;
+}
+
+function loadFailureMessage(run: ExecutorRun, worker: StepWorker, text: string): string {
+  return `Step worker (pid ${worker.pid}) could not load job "${run.plan.jobName}": ${text}`;
+}
+
+function emitLoadFailure(run: ExecutorRun, stepKey: string, message: string): void {
+  run.events.emit("STEP_FAILURE", message, { stepKey, data: { error: { name: "StepWorkerLoadError", message, source: "FRAMEWORK_ERROR" } } });
+}
+
+/** Records how a worker died in the middle of a step: an ENGINE_EVENT and the step's STEP_FAILURE. */
+function reportDeath(run: ExecutorRun, worker: StepWorker, assignment: Assignment, code: number | null, signal: NodeJS.Signals | null): ReturnType<typeof describeDeath> {
+  const death = describeDeath(worker, assignment, code, signal);
+  const stepKey = assignment.step.key;
+  run.events.engine(death.engine, { stepKey, level: "ERROR", data: { pid: worker.pid, exitCode: code, signal, reason: death.reason } });
+  run.events.emit("STEP_FAILURE", death.message, { stepKey, data: { error: death.error, pid: worker.pid, exitCode: code, signal, reason: death.reason } });
+  return death;
 }
 
 const OOM_TEXT = /heap out of memory|Reached heap limit|Allocation failed/i;
@@ -461,6 +494,16 @@ class MultiprocessExecution {
     return launched;
   }
 
+  /** launchReady from a worker's message: an error (a worker that cannot be started) goes to the loop, which rethrows it. */
+  private launchReadyFromHandler(): number {
+    try {
+      return this.launchReady();
+    } catch (e) {
+      this.fatal ??= e instanceof Error ? e : new Error(String(e));
+      return 0;
+    }
+  }
+
   /**
    * Forkserver with every worker busy or loading: hands ready steps to busy workers (up to
    * HAND_AHEAD_STEPS each), which start them as soon as the steps before them end. A worker then
@@ -479,6 +522,7 @@ class MultiprocessExecution {
   private handAhead(): number {
     const { active } = this;
     let handed = 0;
+    const quick = (a: Assignment) => (this.lastOpMs.get(a.step.opName) ?? Infinity) < HAND_AHEAD_MAX_OP_MS;
     // Breadth first: every worker gets one step ahead before any gets a second.
     for (let depth = 0; depth < HAND_AHEAD_STEPS; depth++) {
       for (const worker of this.workers) {
@@ -487,7 +531,7 @@ class MultiprocessExecution {
         const current = worker.current;
         if (!current || !worker.ready || worker.queued.length !== depth || worker.retiring || worker.exited || worker.memoryMb !== undefined) continue;
         if (this.maxStepsPerWorker !== undefined && worker.stepsRun + 2 + depth > this.maxStepsPerWorker) continue;
-        if (![current, ...worker.queued].every((a) => (this.lastOpMs.get(a.step.opName) ?? Infinity) < HAND_AHEAD_MAX_OP_MS)) continue;
+        if (!quick(current) || !worker.queued.every(quick)) continue;
         let limits: StepLimits;
         try {
           limits = stepLimits(next, this.run.env.runTags);
@@ -643,12 +687,10 @@ class MultiprocessExecution {
         worker.forwardEvents(m.events, run.events, true);
         return;
       case "stepDone": {
-        const a = worker.current;
-        if (!a || a.step.key !== m.stepKey) return;
-        worker.forwardEvents(m.events, run.events, false);
-        worker.finishAssignment();
+        const a = worker.takeDone(m, run.events);
+        if (!a) return;
         worker.stepsRun++;
-        this.lastOpMs.set(a.step.opName, reportedDurationMs(m.events) ?? performance.now() - a.startedAt);
+        if (this.handAheadAllowed) this.lastOpMs.set(a.step.opName, reportedDurationMs(m.events) ?? performance.now() - a.startedAt);
         this.settle(a.step, m.outcome);
         if (this.forkserver && worker.startQueued()) {
           // it went on with its queued step
@@ -662,12 +704,7 @@ class MultiprocessExecution {
             }
           } else this.putIdle(worker);
         }
-        let launched = 0;
-        try {
-          launched = this.launchReady();
-        } catch (e) {
-          this.fatal ??= e instanceof Error ? e : new Error(String(e));
-        }
+        const launched = this.launchReadyFromHandler();
         // The loop need not run after a success that made room for the next step: it would only
         // find what launchReady just did. A retry (its wait), a pool wait (its poll) or an idle
         // executor (the run may be over) need it.
@@ -676,18 +713,14 @@ class MultiprocessExecution {
       }
       case "ready":
         worker.ready = true;
-        try {
-          this.launchReady();
-        } catch (e) {
-          this.fatal ??= e instanceof Error ? e : new Error(String(e));
-        }
+        this.launchReadyFromHandler();
         this.wake();
         return;
       case "loadFailed": {
         const a = worker.finishAssignment();
-        const message = `Step worker (pid ${worker.pid}) could not load job "${run.plan.jobName}": ${m.message}`;
+        const message = loadFailureMessage(run, worker, m.message);
         if (a) {
-          run.events.emit("STEP_FAILURE", message, { stepKey: a.step.key, data: { error: { name: "StepWorkerLoadError", message, source: "FRAMEWORK_ERROR" } } });
+          emitLoadFailure(run, a.step.key, message);
           this.settle(a.step, { kind: "failure" });
         } else run.events.engine(message, { level: "ERROR" });
         this.requeue(worker);
@@ -696,15 +729,9 @@ class MultiprocessExecution {
         this.wake();
         return;
       }
-      case "query": {
-        const reply = (result: { result?: unknown; error?: string }) => worker.post({ t: "queryResult", id: m.id, ...result });
-        const [filter, options] = m.args as Parameters<ExecutorRun["env"]["instance"]["getRunRecords"]>;
-        run.env.instance.getRunRecords(filter, options).then(
-          (result) => reply({ result }),
-          (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
-        );
+      case "query":
+        worker.answerQuery(m, run.env.instance);
         return;
-      }
     }
   }
 
@@ -719,13 +746,7 @@ class MultiprocessExecution {
     if (a) {
       const { run } = this;
       worker.keepStderrIn(run.logsDir, run.runId, a.step.key);
-      const death = describeDeath(worker, a, code, signal);
-      if (death.reason === "interrupt") this.interruptedSteps++;
-      run.events.engine(death.engine, { stepKey: a.step.key, level: "ERROR", data: { pid: worker.pid, exitCode: code, signal, reason: death.reason } });
-      run.events.emit("STEP_FAILURE", death.message, {
-        stepKey: a.step.key,
-        data: { error: death.error, pid: worker.pid, exitCode: code, signal, reason: death.reason },
-      });
+      if (reportDeath(run, worker, a, code, signal).reason === "interrupt") this.interruptedSteps++;
       this.settle(a.step, { kind: "failure" });
     } else if (this.forkserver && !worker.retiring && !this.stopping && code !== 0) {
       this.run.events.engine(`Idle step worker (pid ${worker.pid}) ${signal ? `was killed by signal ${signal}` : `exited with code ${code}`}; it will be replaced when needed.`, { level: "WARNING" });
@@ -814,22 +835,12 @@ export function runStepInWorker(run: ExecutorRun, step: PlanStep, previousAttemp
         if (m.t === "events") {
           w.forwardEvents(m.events, run.events, true);
         } else if (m.t === "stepDone") {
-          if (w.current?.step.key === m.stepKey) {
-            w.forwardEvents(m.events, run.events, false);
-            w.finishAssignment();
-            outcome = m.outcome;
-          }
+          if (w.takeDone(m, run.events)) outcome = m.outcome;
         } else if (m.t === "loadFailed") {
-          const a = w.finishAssignment();
-          const message = `Step worker (pid ${w.pid}) could not load job "${run.plan.jobName}": ${m.message}`;
-          if (a) run.events.emit("STEP_FAILURE", message, { stepKey: step.key, data: { error: { name: "StepWorkerLoadError", message, source: "FRAMEWORK_ERROR" } } });
+          if (w.finishAssignment()) emitLoadFailure(run, step.key, loadFailureMessage(run, w, m.message));
           outcome = { kind: "failure" };
         } else if (m.t === "query") {
-          const [filter, options] = m.args as Parameters<ExecutorRun["env"]["instance"]["getRunRecords"]>;
-          run.env.instance.getRunRecords(filter, options).then(
-            (result) => w.post({ t: "queryResult", id: m.id, result }),
-            (e: unknown) => w.post({ t: "queryResult", id: m.id, error: e instanceof Error ? e.message : String(e) }),
-          );
+          w.answerQuery(m, run.env.instance);
         }
       },
       onInvalid: (w, error) => run.events.engine(`Ignored an invalid message from step worker (pid ${w.pid}): ${error}`, { level: "WARNING", stepKey: step.key }),
@@ -837,9 +848,7 @@ export function runStepInWorker(run: ExecutorRun, step: PlanStep, previousAttemp
         run.signal?.removeEventListener("abort", onAbort);
         const a = w.finishAssignment();
         if (a) {
-          const death = describeDeath(w, a, code, signal);
-          run.events.engine(death.engine, { stepKey: step.key, level: "ERROR", data: { pid: w.pid, exitCode: code, signal, reason: death.reason } });
-          run.events.emit("STEP_FAILURE", death.message, { stepKey: step.key, data: { error: death.error, pid: w.pid, exitCode: code, signal, reason: death.reason } });
+          reportDeath(run, w, a, code, signal);
           outcome = { kind: "failure" };
         }
         resolve(outcome ?? { kind: "failure" });

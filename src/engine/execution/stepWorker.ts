@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { StepWorkerCommand, StepWorkerInit, StepWorkerMessage, WireEvent } from "../../protocol/worker";
 import { buildDefinitions, type RuntimeJob } from "../definitions/build";
-import type { RunRecord, RunsFilter, SluiceEvent } from "../events";
+import type { RunRecord, RunsFilter } from "../events";
 import { codeCacheDir, sdkEntry } from "../paths";
 import { requireWithCodeCache, saveCodeCaches } from "./codeCache";
 import { computeLogPaths, stepLogCapture } from "./computeLogs";
@@ -71,9 +71,9 @@ function send(message: StepWorkerMessage, then?: () => void): void {
     profile.sends++;
   }
 }
-process.on("exit", () => {
+if (PROFILE) process.on("exit", () => {
   const n = profile.sends;
-  if (!PROFILE || n === 0) return;
+  if (n === 0) return;
   let main = 0;
   let background = 0;
   for (const [tid, ms] of threadCpuMs()) {

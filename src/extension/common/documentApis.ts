@@ -30,14 +30,6 @@ export function setTextDocumentLanguage(document: TextDocument, languageId: stri
   return languages.setTextDocumentLanguage(document, languageId);
 }
 
-export function onDidCloseDocument(listener: (d: TextDocument) => void): Disposable {
-  return workspace.onDidCloseTextDocument(listener);
-}
-
-export function openDocuments(): readonly TextDocument[] {
-  return workspace.textDocuments;
-}
-
 export function createInputBox(): InputBox {
   return window.createInputBox();
 }

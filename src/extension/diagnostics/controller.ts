@@ -45,8 +45,6 @@ export interface SluiceDefinitionsLookup {
   /** True once a definitions snapshot has arrived. */
   readonly hasDefinitions: boolean;
   getJob(name: string): JobSnapshot | undefined;
-  /** Names of the workspace's jobs (the implicit asset job left out). */
-  jobNames(): string[];
   classify(uri: Uri): SluiceDocumentKind | undefined;
   problemsFor(uri: Uri): readonly ProblemEntry[];
 }
@@ -98,14 +96,11 @@ export class DiagnosticsController implements SluiceDefinitionsLookup, Disposabl
     return !!this.snapshot;
   }
 
-  get definitions(): DefinitionsSnapshot | undefined {
-    return this.snapshot;
-  }
-
   getJob(name: string): JobSnapshot | undefined {
     return this.snapshot?.jobs.find((j) => j.name === name);
   }
 
+  /** Names of the workspace's jobs (the implicit asset job left out). */
   jobNames(): string[] {
     return (this.snapshot?.jobs ?? []).filter((j) => !j.implicit).map((j) => j.name);
   }

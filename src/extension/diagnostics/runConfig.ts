@@ -6,6 +6,7 @@ import { runConfigSchema, validateRunConfig, type RunConfigJob } from "../../eng
 import { type ConfigIssue, getIn, isPlainMap, issueAt, parseYaml, sortIssues, validateWithSchema } from "../../engine/config/yamlPositions";
 import type { JobSnapshot, StepSnapshot } from "../../engine/definitions/snapshot";
 import { checkJsonSchema } from "../../engine/config/jsonSchemaCheck";
+import { runConfigShapeOf as shapeOf } from "../../protocol/webviewShared";
 
 export interface ConfigProblem extends ConfigIssue {
   severity: "error" | "warning";
@@ -25,13 +26,9 @@ export function jobNameOfRunConfigFile(fsPath: string): string | undefined {
   return m?.[1] || undefined;
 }
 
-/** What `validateRunConfig` needs to know about a job, as the engine's Instance builds it. */
+/** What `validateRunConfig` needs to know about a job in a definitions snapshot (webviewShared's shape). */
 export function runConfigShapeOf(job: JobSnapshot): Omit<RunConfigJob, "validateOpConfig"> {
-  return {
-    opNames: job.steps.map((s) => s.key),
-    executorName: job.executor.builtin ?? job.executor.name,
-    opInputs: Object.fromEntries(job.steps.map((s) => [s.key, s.inputs.map((i) => i.name)])),
-  };
+  return shapeOf({ executor: job.executor.name, executorBuiltin: job.executor.builtin, steps: job.steps.map((s) => ({ key: s.key, inputs: s.inputs.map((i) => i.name) })) });
 }
 
 function isEmpty(v: unknown): boolean {

@@ -129,14 +129,17 @@ export interface DefinitionsUpdate {
 }
 
 /** What a run's log document reads, incrementally (events after an id, captured output from offsets). */
+/** A step's captured output read from an offset (`next`: where to read from next; `skipped`: bytes left out). */
+export interface RunLogStep {
+  stepKey: string;
+  stdout: { path: string; text: string; next: number; skipped: number };
+  stderr: { path: string; text: string; next: number; skipped: number };
+}
+
 export interface RunLogChunk {
   run: RunRecord | null;
   events: StoredEvent[];
-  steps: {
-    stepKey: string;
-    stdout: { path: string; text: string; next: number; skipped: number };
-    stderr: { path: string; text: string; next: number; skipped: number };
-  }[];
+  steps: RunLogStep[];
 }
 
 export interface Listenable<T> {

@@ -10,13 +10,11 @@ import type { RunRecord, RunStatus, StoredEvent } from "../../engine/events";
 import { lockPath, readOwner } from "../../engine/ownership";
 import {
   workerMessageSchema,
-  type ConfigState,
   type EngineError,
   type EngineMethod,
   type EngineParams,
   type OwnerStatus,
   type PoolSummary,
-  type RunConfigFile,
   type WorkerInit,
   type WorkerMessage,
 } from "../../protocol/engineWorker";
@@ -85,7 +83,6 @@ export class WorkerEngine implements SluiceEngine {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void; method: string }>();
   private runsCache: readonly RunSummary[] = [];
-  private snapshotCache: DefinitionsSnapshot | undefined;
   private update: DefinitionsUpdate | undefined;
   private pools: PoolSummary[] = [];
   private model: DefinitionsModel = EMPTY_DEFINITIONS;
@@ -107,7 +104,6 @@ export class WorkerEngine implements SluiceEngine {
   readonly onDefinitions = this.updateEmitter.event;
   /** Runs whose events grew (throttled by the worker). */
   readonly onRunActivity = this.activityEmitter.event;
-  readonly onDidChangeOwner = this.statusEmitter.event;
   /** The worker died or could not start an engine. */
   readonly onDidFail = this.failEmitter.event;
   readonly webview: WebviewDataSource;
@@ -183,7 +179,6 @@ export class WorkerEngine implements SluiceEngine {
         return;
       case "definitions": {
         const snapshot = m.snapshot as unknown as DefinitionsSnapshot;
-        this.snapshotCache = snapshot;
         this.update = { snapshot, runConfigFiles: m.runConfigFiles, config: m.config, changed: m.changed };
         this.rebuildModel();
         this.updateEmitter.fire(this.update);
@@ -247,7 +242,7 @@ export class WorkerEngine implements SluiceEngine {
 
   /** The latest definitions snapshot (undefined until the first load finished). */
   get snapshot(): DefinitionsSnapshot | undefined {
-    return this.snapshotCache;
+    return this.update?.snapshot;
   }
 
   get definitionsUpdate(): DefinitionsUpdate | undefined {
@@ -263,12 +258,13 @@ export class WorkerEngine implements SluiceEngine {
   }
 
   private rebuildModel(): void {
-    if (!this.snapshotCache) {
-      this.model = { ...EMPTY_DEFINITIONS, pools: this.pools.map((p) => ({ name: p.name, limit: p.limit, used: p.used })) };
+    const pools = this.pools.map((p) => ({ name: p.name, limit: p.limit, used: p.used }));
+    if (!this.update) {
+      this.model = { ...EMPTY_DEFINITIONS, pools };
       return;
     }
-    const model = definitionsFromSnapshot(this.snapshotCache, this.pools.map((p) => ({ name: p.name, limit: p.limit, used: p.used })));
-    const files = this.update?.runConfigFiles ?? [];
+    const model = definitionsFromSnapshot(this.update.snapshot, pools);
+    const files = this.update.runConfigFiles;
     for (const job of model.jobs) {
       const mine = files.filter((f) => f.jobName === job.name).map((f) => f.file);
       if (mine.length > 0) job.runConfigFiles = mine;
@@ -299,14 +295,6 @@ export class WorkerEngine implements SluiceEngine {
     return this.call("runLog", { runId, afterId, offsets }) as Promise<RunLogChunk>;
   }
 
-  get configState(): ConfigState | null | undefined {
-    return this.update?.config;
-  }
-
-  get runConfigFiles(): readonly RunConfigFile[] {
-    return this.update?.runConfigFiles ?? [];
-  }
-
   private webviewSource(): WebviewDataSource {
     const call = <M extends EngineMethod>(method: M, params: EngineParams<M>) => this.call(method, params);
     return {
@@ -314,7 +302,7 @@ export class WorkerEngine implements SluiceEngine {
         this.ownerStatus?.mode === "client"
           ? { engine: "ready", message: `Runs are launched by the owner of .sluice (pid ${this.ownerStatus.ownerPid}, ${this.ownerStatus.ownerRole}).` }
           : { engine: "ready" },
-      definitions: async () => (this.snapshotCache ?? (await call("definitions", {}))) as DefinitionsSnapshot,
+      definitions: async () => (this.update?.snapshot ?? (await call("definitions", {}))) as DefinitionsSnapshot,
       runs: (limit) => call("runs", { limit }) as Promise<RunRecord[]>,
       run: async (runId) => ((await call("run", { runId })) as RunRecord | null) ?? undefined,
       events: (runId, afterId, limit) => call("events", { runId, afterId, limit }) as Promise<StoredEvent[]>,

@@ -50,7 +50,7 @@ function fromKeyInfo(info: KeyInfo): KeyDocs {
 }
 
 /** The job a run config file configures (undefined: no definitions yet, or no such job). */
-export function jobOf(kind: SluiceDocumentKind, lookup: JobLookup): JobSnapshot | undefined {
+function jobOf(kind: SluiceDocumentKind, lookup: JobLookup): JobSnapshot | undefined {
   return kind.kind === "runConfig" && lookup.hasDefinitions ? lookup.getJob(kind.jobName) : undefined;
 }
 

@@ -29,7 +29,7 @@ import {
   type SnapshotParts,
   type WebviewRequest,
 } from "../../protocol/webview";
-import { runConfigShapeOf } from "../../protocol/webviewShared";
+import { runConfigShapeOf } from "../diagnostics/runConfig";
 import type { DataChange, WebviewDataSource } from "./dataSource";
 import { panelHtml, newNonce } from "./html";
 import { definitionsView, foldEvents, issueView, newFold, runView, type RunFold } from "./models";
@@ -292,7 +292,7 @@ export class SluicePanelHost implements DisposableLike {
     this.defs ??= await this.data.definitions();
     const job = this.defs.jobs.find((j) => j.name === jobName);
     if (!job) throw new Error(`Unknown job "${jobName}".`);
-    return runConfigShapeOf({ executor: job.executor.name, executorBuiltin: job.executor.builtin, steps: job.steps.map((s) => ({ key: s.key, inputs: s.inputs.map((i) => i.name) })) });
+    return runConfigShapeOf(job);
   }
 
   /** The launchpad's run config: its shape here (positions), op config by the engine when it can. */

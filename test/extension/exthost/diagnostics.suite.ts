@@ -6,17 +6,8 @@
 import * as assert from "assert";
 import { suite, suiteSetup, suiteTeardown, test } from "mocha";
 import * as vscode from "vscode";
+import { BROKEN_SLUICE_YAML } from "../helpers/diagnosticsFixtures";
 import { hoverText, open, positionOf, SLUICE_ID, waitFor, workspaceUri } from "./util";
-
-const BROKEN_SLUICE_YAML = `# instance settings (deliberately broken by the diagnostics suite)
-concurrency:
-  runs:
-    max_concurrent_runs: -2
-  pools:
-    granularity: opp
-run_monitorin:
-  enabled: true
-`;
 
 // valid for any job's shape except the lines marked; with definitions loaded, `add_twoo` is an unknown op too
 const BROKEN_RUN_CONFIG = `execution:

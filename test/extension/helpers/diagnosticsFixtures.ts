@@ -2,7 +2,18 @@
 // template defines it (return_one → add_two → multi_three), with a richer op config schema.
 import type { DefinitionsSnapshot, JobSnapshot, LoadError, StepSnapshot } from "../../../src/engine/definitions/snapshot";
 
-export function step(key: string, o: Partial<StepSnapshot> & { inputNames?: string[] } = {}): StepSnapshot {
+/** A sluice.yaml with three mistakes, for the unit tests and the in-host suite (which both expect the same rows). */
+export const BROKEN_SLUICE_YAML = `# instance settings (deliberately broken by the diagnostics suite)
+concurrency:
+  runs:
+    max_concurrent_runs: -2
+  pools:
+    granularity: opp
+run_monitorin:
+  enabled: true
+`;
+
+function step(key: string, o: Partial<StepSnapshot> & { inputNames?: string[] } = {}): StepSnapshot {
   const { inputNames, ...rest } = o;
   return {
     key, node: key, opName: key, inputs: (inputNames ?? []).map((name) => ({ name, sources: [], fanIn: false })), outputs: [], tags: {},

@@ -10,11 +10,11 @@ import { join } from "node:path";
 import type { ReexecuteRequest } from "../../../engine/execution/reexecution";
 import type { DefinitionsSnapshot } from "../../../engine/definitions/snapshot";
 import type { EventsQuery, RunRecord, RunRecordsOptions, RunsFilter, StoredEvent } from "../../../engine/events";
-import { InputError, type Instance, type LaunchRequest } from "../../../engine/instance";
+import { findRun, type Instance, type LaunchRequest } from "../../../engine/instance";
 import type { CancelResult } from "../../../engine/launcher/owner";
 import type { OwnerInfo } from "../../../engine/ownership";
 import type { PoolInfo } from "../../../engine/pools/poolStore";
-import type { InstanceInfo, LaunchResult } from "../../../engine/rpc/api";
+import type { InstanceInfo, LaunchResult, OwnerApi } from "../../../engine/rpc/api";
 import type { RemoteOwner } from "../../../engine/rpc/remote";
 import { Store } from "../../../engine/storage/store";
 import type { OwnerStatus } from "../../../protocol/engineWorker";
@@ -33,23 +33,60 @@ export interface Backend extends InstanceLike {
   close(): Promise<void>;
 }
 
-/** This window owns `.sluice`: the Instance itself. */
-export class OwnerBackend implements Backend {
-  readonly mode = "owner";
-
-  constructor(readonly instance: Instance, private readonly lockToken: string | undefined) {}
+/**
+ * What both modes do alike: definitions and launch checks come from an Instance of our own, owner
+ * requests go to the owner's API (the Instance itself, or the owner's socket).
+ */
+abstract class BackendBase {
+  constructor(
+    protected readonly reader: Instance,
+    protected readonly api: OwnerApi,
+  ) {}
 
   get home(): string {
-    return this.instance.home;
+    return this.reader.home;
+  }
+  definitions(reload = false): Promise<DefinitionsSnapshot> {
+    return this.reader.definitions(reload);
+  }
+  prepare(request: LaunchRequest): Promise<unknown> {
+    return this.reader.prepare(request);
+  }
+  concurrencyInfo(pool?: string): Promise<PoolInfo[]> {
+    return this.api.concurrencyInfo(pool);
+  }
+  info(): Promise<InstanceInfo> {
+    return this.api.info();
+  }
+  launch(request: LaunchRequest): Promise<LaunchResult> {
+    return this.api.launch(request);
+  }
+  reexecute(runId: string, request: ReexecuteRequest): Promise<LaunchResult> {
+    return this.api.reexecute(runId, request);
+  }
+  cancel(runId: string): Promise<CancelResult> {
+    return this.api.cancel(runId);
+  }
+  setConcurrencyLimit(pool: string, limit: number): Promise<string> {
+    return this.api.setConcurrencyLimit(pool, limit);
+  }
+}
+
+/** This window owns `.sluice`: the Instance itself. */
+export class OwnerBackend extends BackendBase implements Backend {
+  readonly mode = "owner";
+
+  constructor(
+    readonly instance: Instance,
+    private readonly lockToken: string | undefined,
+  ) {
+    super(instance, instance);
   }
 
   status(): OwnerStatus {
     return { mode: "owner", home: this.home, ownerPid: process.pid, ownerRole: "vscode", lockToken: this.lockToken };
   }
 
-  definitions(reload = false): Promise<DefinitionsSnapshot> {
-    return this.instance.definitions(reload);
-  }
   runs(filter?: RunsFilter, options?: RunRecordsOptions): RunRecord[] {
     return this.instance.runs(filter, options);
   }
@@ -58,27 +95,6 @@ export class OwnerBackend implements Backend {
   }
   events(runId: string, query?: EventsQuery): StoredEvent[] {
     return this.instance.events(runId, query);
-  }
-  concurrencyInfo(pool?: string): Promise<PoolInfo[]> {
-    return this.instance.concurrencyInfo(pool);
-  }
-  info(): Promise<InstanceInfo> {
-    return this.instance.info();
-  }
-  prepare(request: LaunchRequest): Promise<unknown> {
-    return this.instance.prepare(request);
-  }
-  launch(request: LaunchRequest): Promise<LaunchResult> {
-    return this.instance.launch(request);
-  }
-  reexecute(runId: string, request: ReexecuteRequest): Promise<LaunchResult> {
-    return this.instance.reexecute(runId, request);
-  }
-  cancel(runId: string): Promise<CancelResult> {
-    return this.instance.cancel(runId);
-  }
-  setConcurrencyLimit(pool: string, limit: number): Promise<string> {
-    return this.instance.setConcurrencyLimit(pool, limit);
   }
   onEvents(listener: (events: StoredEvent[]) => void): () => void {
     return this.instance.onEvents(listener);
@@ -109,7 +125,7 @@ function dbSignature(home: string): string {
 }
 
 /** Another process owns `.sluice`: requests go to it, reads come from a refreshed read-only store. */
-export class ClientBackend implements Backend {
+export class ClientBackend extends BackendBase implements Backend {
   readonly mode = "client";
   private store: Store;
   private signature: string;
@@ -120,11 +136,12 @@ export class ClientBackend implements Backend {
 
   private constructor(
     /** Read-only Instance: definitions (own code-location process) and validation. */
-    private readonly reader: Instance,
+    reader: Instance,
     private readonly remote: RemoteOwner,
     readonly owner: OwnerInfo,
     store: Store,
   ) {
+    super(reader, remote);
     this.store = store;
     this.signature = dbSignature(reader.home);
     this.lastEventId = store.latestEventId();
@@ -133,10 +150,6 @@ export class ClientBackend implements Backend {
   static async open(reader: Instance, remote: RemoteOwner, owner: OwnerInfo): Promise<ClientBackend> {
     const store = await Store.open({ home: reader.home, readOnly: true, log: () => undefined });
     return new ClientBackend(reader, remote, owner, store);
-  }
-
-  get home(): string {
-    return this.reader.home;
   }
 
   status(): OwnerStatus {
@@ -177,40 +190,14 @@ export class ClientBackend implements Backend {
     return this.refreshing;
   }
 
-  definitions(reload = false): Promise<DefinitionsSnapshot> {
-    return this.reader.definitions(reload);
-  }
   runs(filter?: RunsFilter, options?: RunRecordsOptions): RunRecord[] {
     return this.store.getRunRecords(filter, options);
   }
   run(runId: string): RunRecord {
-    const run = this.store.getRun(runId) ?? this.store.getRunRecords({}, { limit: 100_000 }).find((r) => runId.length >= 4 && r.runId.startsWith(runId));
-    if (!run) throw new InputError(`No run with id "${runId}".`);
-    return run;
+    return findRun(this.store, runId);
   }
   events(runId: string, query?: EventsQuery): StoredEvent[] {
     return this.store.getEvents(this.run(runId).runId, query);
-  }
-  concurrencyInfo(pool?: string): Promise<PoolInfo[]> {
-    return this.remote.concurrencyInfo(pool);
-  }
-  info(): Promise<InstanceInfo> {
-    return this.remote.info();
-  }
-  prepare(request: LaunchRequest): Promise<unknown> {
-    return this.reader.prepare(request);
-  }
-  launch(request: LaunchRequest): Promise<LaunchResult> {
-    return this.remote.launch(request);
-  }
-  reexecute(runId: string, request: ReexecuteRequest): Promise<LaunchResult> {
-    return this.remote.reexecute(runId, request);
-  }
-  cancel(runId: string): Promise<CancelResult> {
-    return this.remote.cancel(runId);
-  }
-  setConcurrencyLimit(pool: string, limit: number): Promise<string> {
-    return this.remote.setConcurrencyLimit(pool, limit);
   }
   onEvents(listener: (events: StoredEvent[]) => void): () => void {
     this.listeners.add(listener);

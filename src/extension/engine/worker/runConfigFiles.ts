@@ -4,9 +4,9 @@
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { RunConfigFile } from "../../../protocol/engineWorker";
+import { IGNORED_DIRS } from "../../../engine/definitions/discover";
 import { RUN_CONFIG_RE } from "./watcher";
 
-const IGNORED_DIRS = new Set(["node_modules", ".git", ".sluice"]);
 const MAX_FILES = 10_000;
 
 /** The job a run config file belongs to ("orders_job.run.yaml", "orders_job.prod.run.yaml" → "orders_job"). */

@@ -1,7 +1,7 @@
 // The engine service of the worker thread: owns (or reaches) the Instance, watches the workspace,
 // answers the host's calls and pushes what the views show. Everything here runs off the extension
 // host's main thread; user code runs further away still, in the engine's child processes.
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError } from "../../../engine/config";
 import { IMPLICIT_ASSET_JOB, type DefinitionsSnapshot } from "../../../engine/definitions/snapshot";
@@ -30,6 +30,7 @@ import {
 import type { DataChange, WebviewDataSource } from "../../webview/dataSource";
 import { instanceWebviewData } from "../../webview/instanceData";
 import { runSummaryFromRecord } from "../fromEngine";
+import type { RunLogStep } from "../port";
 import { ClientBackend, OwnerBackend, type Backend } from "./backend";
 import { scanRunConfigFiles } from "./runConfigFiles";
 import { WorkspaceWatcher, type WatchBatch } from "./watcher";
@@ -47,12 +48,6 @@ export function toEngineError(e: unknown): EngineError {
   const issues = (e as { issues?: unknown[] } | undefined)?.issues;
   if (e instanceof Error && Array.isArray(issues)) return { kind: "input", message: e.message, issues };
   return { kind: "internal", message: e instanceof Error ? e.message : String(e) };
-}
-
-export interface RunLogStep {
-  stepKey: string;
-  stdout: { path: string; text: string; next: number; skipped: number };
-  stderr: { path: string; text: string; next: number; skipped: number };
 }
 
 export class EngineService {
@@ -520,7 +515,7 @@ export class EngineService {
       let from = p.offsets[path] ?? 0;
       let skipped = 0;
       try {
-        const size = existsSync(path) ? statSync(path).size : 0;
+        const size = statSync(path).size;
         if (size - from > maxBytes) {
           skipped = size - maxBytes - from;
           from = size - maxBytes;

@@ -5,9 +5,8 @@
 import { watch, type FSWatcher } from "chokidar";
 import type { Stats } from "node:fs";
 import { basename, relative, sep } from "node:path";
+import { IGNORED_DIRS, JOB_FILE_RE } from "../../../engine/definitions/discover";
 
-const IGNORED_DIRS = new Set(["node_modules", ".git", ".sluice"]);
-export const JOB_FILE_RE = /\.(?:ts|js|mts|mjs)$/;
 export const RUN_CONFIG_RE = /\.run\.ya?ml$/;
 export const INSTANCE_FILE = "sluice.yaml";
 
