@@ -131,6 +131,7 @@ describe("DiagnosticsController", () => {
     assert.deepEqual(classify("/w/hello_job.run.yml", ["/w"]), { kind: "runConfig", jobName: "hello_job" });
     assert.equal(classify("/w/hello_job.yaml", ["/w"]), undefined);
     assert.equal(jobNameOfRunConfigFile("/w/.run.yaml"), undefined);
+    assert.equal(jobNameOfRunConfigFile("/w/orders_job.prod.run.yaml"), "orders_job", "a variant's job is the name up to the first dot, as CodeLens has it");
   });
 
   test("files that are not open are validated from disk at start, and followed by the watcher", async () => {

@@ -20,10 +20,12 @@ export const OpConfigCodes = {
   notTaken: "op-config-not-taken",
 } as const;
 
-/** `orders_job.run.yaml` → `orders_job` (also `.run.yml`); undefined for other files. */
+/**
+ * The job a run config file belongs to: its name up to the first dot (`orders_job.run.yaml` and
+ * `orders_job.prod.run.yaml` → `orders_job`; also `.run.yml`); undefined for other files.
+ */
 export function jobNameOfRunConfigFile(fsPath: string): string | undefined {
-  const m = /(?:^|[\\/])([^\\/]+)\.run\.ya?ml$/.exec(fsPath);
-  return m?.[1] || undefined;
+  return /(?:^|[\\/])([^\\/.]+)(?:\.[^\\/]*)?\.run\.ya?ml$/.exec(fsPath)?.[1];
 }
 
 /** What `validateRunConfig` needs to know about a job in a definitions snapshot (webviewShared's shape). */

@@ -80,8 +80,9 @@ export class SluiceCodeActionProvider implements CodeActionProvider {
     const range = (r: [number, number]) => new Range(document.positionAt(r[0]), document.positionAt(r[1]));
 
     if (p.code === UNKNOWN_JOB_CODE && p.suggestion) {
-      const ext = /\.run\.yml$/.test(document.uri.fsPath) ? ".run.yml" : ".run.yaml";
-      const name = `${p.suggestion}${ext}`;
+      // The job is the file name up to its first dot: keep the variant and the extension after it.
+      const base = path.basename(document.uri.fsPath);
+      const name = p.suggestion + base.slice(base.indexOf("."));
       const edit = new WorkspaceEdit();
       edit.renameFile(document.uri, Uri.file(path.join(path.dirname(document.uri.fsPath), name)));
       return [action(LanguageMessages.renameFileTo(name), edit, true)];

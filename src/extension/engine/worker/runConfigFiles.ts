@@ -2,20 +2,12 @@
 // outside node_modules/.git/.sluice. Their job is the file name up to the first dot; CodeLens
 // offers "Run with <file>" above that job.
 import { readdirSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { RunConfigFile } from "../../../protocol/engineWorker";
 import { IGNORED_DIRS } from "../../../engine/definitions/discover";
-import { RUN_CONFIG_RE } from "./watcher";
+import { jobNameOfRunConfigFile } from "../../diagnostics/runConfig";
 
 const MAX_FILES = 10_000;
-
-/** The job a run config file belongs to ("orders_job.run.yaml", "orders_job.prod.run.yaml" → "orders_job"). */
-export function jobOfRunConfigFile(file: string): string | undefined {
-  const name = basename(file);
-  if (!RUN_CONFIG_RE.test(name)) return undefined;
-  const job = name.slice(0, name.indexOf("."));
-  return job.length > 0 ? job : undefined;
-}
 
 export function scanRunConfigFiles(root: string): RunConfigFile[] {
   const found: RunConfigFile[] = [];
@@ -32,7 +24,7 @@ export function scanRunConfigFiles(root: string): RunConfigFile[] {
       if (e.isDirectory()) {
         if (!IGNORED_DIRS.has(e.name)) walk(p, depth + 1);
       } else if (e.isFile()) {
-        const jobName = jobOfRunConfigFile(p);
+        const jobName = jobNameOfRunConfigFile(p);
         if (jobName) found.push({ jobName, file: p });
       }
     }
